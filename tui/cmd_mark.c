@@ -1,0 +1,9 @@
+/* The 'mark' command: not landed yet; answers so, with exit status 2. */
+#include "tui/commands.h"
+
+int cmd_mark(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return cmd_not_yet("mark");
+}
