@@ -448,6 +448,8 @@ static int file_handler(void *user, const char *section, const char *key, const 
         if (!*value) {
             return file_error(fp, "empty value for coder.token_file");
         }
+        free(cfg->token_origin);
+        cfg->token_origin = xasprintf("%s:%d", fp->path, fp->line);
         return file_path_value(fp, &cfg->token_file, value);
     }
     if (IS("coder", "token")) {
@@ -927,7 +929,11 @@ static int resolve_coder(struct config *cfg, const struct flag_layer *fl, struct
             if (!required) {
                 return 0;
             }
-            return err_set(e, "%s%s", fl->token_file ? "--token-file: " : "token_file: ", te.msg);
+            if (fl->token_file) {
+                return err_set(e, "--token-file: %s", te.msg);
+            }
+            return err_set(e, "%s: token_file: %s",
+                           cfg->token_origin ? cfg->token_origin : "config", te.msg);
         }
         cfg->token = tok;
         set_str(&cfg->token_file, path);
