@@ -75,6 +75,8 @@ struct collect {
     bool stop, running;
     double interval_s;
     pthread_t thread;
+    collect_sink_fn sink;
+    void *sink_ctx;
 };
 
 /* Kinds that read what the Coder API poller wrote: polled in order, together. */
@@ -716,17 +718,51 @@ struct snapshot *collect_once(struct collect *c, double window_s)
 
 /* ---- background mode ----------------------------------------------------- */
 
+void collect_set_sink(struct collect *c, collect_sink_fn fn, void *ctx)
+{
+    c->sink = fn;
+    c->sink_ctx = ctx;
+}
+
+static void publish(struct collect *c, struct snapshot *snap)
+{
+    snapshot_unref(exchange(c, snap));
+    if (c->wake[1] >= 0) {
+        char b = 1;
+        ssize_t w = write(c->wake[1], &b, 1); /* full pipe: a wake-up is already pending */
+        (void)w;
+    }
+}
+
+/* The snapshot before any answer: enabled sources "never", the rest disabled. */
+static struct snapshot *initial_snapshot(struct collect *c)
+{
+    struct snapshot *snap = snapshot_new(clock_real());
+    for (size_t i = 0; i < c->nops; i++) {
+        if (!c->states[i]) {
+            continue;
+        }
+        const char *name = c->ops[i]->kind;
+        for (size_t k = 0; k < sizeof known_kinds / sizeof *known_kinds; k++) {
+            if (strcmp(known_kinds[k].kind, name) == 0) {
+                name = known_kinds[k].name;
+            }
+        }
+        snapshot_add_source(snap, name, c->ops[i]->kind)->status = SOURCE_NEVER;
+    }
+    add_disabled(c, snap);
+    return snap;
+}
+
 static void *background_main(void *arg)
 {
     struct collect *c = arg;
     for (;;) {
         struct snapshot *snap = collect_cycle(c);
-        snapshot_unref(exchange(c, snap));
-        if (c->wake[1] >= 0) {
-            char b = 1;
-            ssize_t w = write(c->wake[1], &b, 1); /* full pipe: a wake-up is already pending */
-            (void)w;
+        if (c->sink) {
+            c->sink(c->sink_ctx, snap);
         }
+        publish(c, snap);
         pthread_mutex_lock(&c->stop_mu);
         struct timespec next = abs_deadline(c->interval_s);
         while (!c->stop && pthread_cond_timedwait(&c->stop_cond, &c->stop_mu, &next) != ETIMEDOUT) {
@@ -750,6 +786,7 @@ int collect_start(struct collect *c, double interval_s, struct err *e)
     }
     c->interval_s = interval_s;
     c->stop = false;
+    publish(c, initial_snapshot(c));
     if (pthread_create(&c->thread, NULL, background_main, c) != 0) {
         return err_set(e, "cannot start the poller thread: %s", strerror(errno));
     }

@@ -43,8 +43,18 @@ struct snapshot *collect_cycle(struct collect *c);
  * second snapshot (caller unrefs). Not while the background thread runs. */
 struct snapshot *collect_once(struct collect *c, double window_s);
 
+/* Called on the poller thread with each new snapshot before it is
+ * published (borrowed: take a reference to keep it), e.g. the recorder's
+ * append to the history store. */
+typedef void (*collect_sink_fn)(void *ctx, struct snapshot *snap);
+
+/* Sets the sink for the background mode; before collect_start only. */
+void collect_set_sink(struct collect *c, collect_sink_fn fn, void *ctx);
+
 /* Starts polling every interval_s on a background thread; each snapshot is
- * published (collect_latest) and announced on collect_wake_fd. */
+ * published (collect_latest) and announced on collect_wake_fd. A first
+ * snapshot, with every enabled source "never" polled, is published at once
+ * so that a console can draw before any source answers. */
 int collect_start(struct collect *c, double interval_s, struct err *e) WARN_UNUSED;
 
 /* Stops the background thread and waits for it; safe if not started. */
