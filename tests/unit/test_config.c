@@ -495,3 +495,36 @@ TEST(token_never_in_describe)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
     CHECK(system(cmd) == 0);
 }
+
+/* Mutations of a valid file: either it loads, or the message names the file
+ * (and, for content errors, the line). Never a crash. */
+TEST(mutated_config_files_load_or_name_the_file)
+{
+    static const char base[] = "[coder]\nurl = https://c.example\n[metrics]\n"
+                               "url = http://m:2112/metrics\n[history]\nmax_size = 1GiB\n"
+                               "raw_retention = 48h\n[poll]\ninterval = 10\n"
+                               "[soft_limit x]\nresource = cpu\nlimit = 8\n[thresholds]\na = 1\n";
+    static const char noise[] = "[]=;#\n \"~xyz0159.-hGiB";
+    unsigned seed = 99;
+    fresh();
+    const char *path = at_home(".config/scaletop/config");
+    char prefix[600];
+    snprintf(prefix, sizeof prefix, "%s", path);
+    for (int i = 0; i < 400; i++) {
+        char text[sizeof base + 8];
+        memcpy(text, base, sizeof base);
+        for (int m = 0; m < 3; m++) {
+            text[rand_r(&seed) % (sizeof base - 1)] = noise[rand_r(&seed) % (sizeof noise - 1)];
+        }
+        write_file(".config/scaletop/config", text);
+        struct loaded l;
+        load(&l, NULL, NULL);
+        if (l.rc != 0 && !strstr(l.e.msg, prefix) && !strstr(l.e.msg, "token_file")) {
+            test_fail(__FILE__, __LINE__, "error without the file: '%s'", l.e.msg);
+        }
+        unload(&l);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+    CHECK(system(cmd) == 0);
+}

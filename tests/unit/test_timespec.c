@@ -156,3 +156,31 @@ TEST(formatting)
     CHECK_NEAR(t, NOW, 0);
     tz("UTC");
 }
+
+/* Random strings over the grammar's alphabet: never a crash, never a silent
+ * garbage value; an error always says what was wrong. */
+TEST(random_input_is_accepted_or_explained)
+{
+    static const char alphabet[] = "0123456789-:T Z+.nowmhdsz";
+    unsigned seed = 12345;
+    char buf[24];
+    int accepted = 0;
+    for (int i = 0; i < 20000; i++) {
+        size_t n = (size_t)(rand_r(&seed) % 22);
+        for (size_t k = 0; k < n; k++) {
+            buf[k] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+        }
+        buf[n] = '\0';
+        double t = NAN;
+        struct err e = {{0}};
+        if (timespec_parse(buf, NOW, i % 2 == 0, &t, &e) == 0) {
+            accepted++;
+            if (!isfinite(t)) {
+                test_fail(__FILE__, __LINE__, "'%s' gave %f", buf, t);
+            }
+        } else if (e.msg[0] == '\0') {
+            test_fail(__FILE__, __LINE__, "'%s' rejected without a message", buf);
+        }
+    }
+    CHECK(accepted > 0);
+}
