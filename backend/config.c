@@ -76,7 +76,7 @@ void config_fini(struct config *cfg)
                      &cfg->pg_origin};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         if (*strs[i] && strs[i] == &cfg->token) {
-            memset(*strs[i], 0, strlen(*strs[i])); /* do not leave the token in freed memory */
+            explicit_bzero(*strs[i], strlen(*strs[i])); /* do not leave the token in freed memory */
         }
         free(*strs[i]);
         *strs[i] = NULL;
@@ -245,7 +245,7 @@ static char *read_secret(const char *path, struct err *e)
         return NULL;
     }
     char *out = xstrndup(s, len);
-    memset(buf, 0, n);
+    explicit_bzero(buf, n);
     free(buf);
     return out;
 }

@@ -29,9 +29,9 @@ static void snapshot_usage(FILE *f)
           "                         [--window SECONDS] [common options]\n"
           "One snapshot of the deployment: live (two polls --window seconds apart,\n"
           "default 3) or, with --at, from the history file. -o writes FILE (mode 0600)\n"
-          "instead of standard output; without --format the format follows FILE's\n"
-          "extension (.json, .md, .html, .txt). See 'scaletop --help' for the\n"
-          "options that say where the deployment is.\n",
+          "instead of standard output ('-' means standard output); without --format\n"
+          "the format follows FILE's extension (.json, .md, .html, .txt).\n"
+          "See 'scaletop --help' for the options that say where the deployment is.\n",
           f);
 }
 
@@ -149,7 +149,7 @@ int cmd_snapshot(int argc, char **argv)
     struct collect *c = collect_new(&cfg, sources_list, sources_count());
     struct snapshot *snap = collect_once(c, cfg.window_s);
     collect_free(c);
-    if (out) {
+    if (out && strcmp(out, "-") != 0) {
         rc = write_file(snap, out, &e) < 0 ? 1 : 0;
         if (rc == 0) {
             fprintf(stderr, "scaletop: snapshot written to %s\n", out);
