@@ -775,7 +775,9 @@ void advisor_evaluate(struct advisor *a, struct snapshot *snap, const struct adv
     rules_proxies(&ev);
     rules_capacity(&ev);
     rules_peaks(&ev);
-    qsort(snap->findings, snap->nfindings, sizeof *snap->findings, finding_cmp);
+    if (snap->nfindings > 1) {
+        qsort(snap->findings, snap->nfindings, sizeof *snap->findings, finding_cmp);
+    }
     track(a, snap);
 }
 
