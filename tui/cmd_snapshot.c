@@ -2,10 +2,10 @@
  * `scaletop snapshot [--at TIME] [--format text|md|json|html] [-o FILE]
  * [--window S]`: one live snapshot (two polls `--window` seconds apart, so
  * rates exist) printed in the chosen format. JSON is the contract of
- * DESIGN.md §6. Exit 0 whenever a snapshot was written, even if sources
- * failed (the JSON says which and why); 2 for usage errors; 1 if the output
- * cannot be written. A file given with -o is created 0600 and replaced
- * atomically (temporary file, fsync, rename), so a reader never sees half.
+ * DESIGN.md §6; Markdown and HTML are the report writers' (tui/writers.h). Exit 0 whenever a
+ * snapshot was written, even if sources failed (the JSON says which and why); 2 for usage errors; 1
+ * if the output cannot be written. A file given with -o is created 0600 and replaced atomically
+ * (temporary file, fsync, rename), so a reader never sees half.
  */
 #include "backend/collect.h"
 #include "backend/config.h"
@@ -13,6 +13,8 @@
 #include "backend/sources.h"
 #include "backend/timespec.h"
 #include "tui/commands.h"
+#include "tui/doc.h"
+#include "tui/writers.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,8 +53,31 @@ static const char *format_from_path(const char *path)
     return NULL;
 }
 
-/* Writes the snapshot to path atomically, mode 0600; -1 and e on failure. */
-static int write_file(const struct snapshot *snap, const char *path, struct err *e)
+/* The document in `format` (json, md or html); caller frees. */
+static char *render(const struct snapshot *snap, const char *format, bool utc)
+{
+    struct strbuf b = {0};
+    if (strcmp(format, "json") == 0) {
+        char *json = snapshot_json_dump(snap, 1);
+        strbuf_puts(&b, json);
+        strbuf_puts(&b, "\n");
+        free(json);
+    } else {
+        struct doc *d = doc_from_snapshot(snap, utc);
+        if (strcmp(format, "html") == 0) {
+            write_html_open(&b, d->title);
+            write_html_body(&b, d, NULL, 0);
+            write_html_close(&b);
+        } else {
+            write_md(&b, d);
+        }
+        doc_free(d);
+    }
+    return strbuf_take(&b);
+}
+
+/* Writes text to path atomically, mode 0600; -1 and e on failure. */
+static int write_file(const char *text, const char *path, struct err *e)
 {
     char *tmp = malloc(strlen(path) + 16);
     if (!tmp) {
@@ -65,18 +90,23 @@ static int write_file(const struct snapshot *snap, const char *path, struct err 
         free(tmp);
         return -1;
     }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return err_set(e, "%s: %s", path, strerror(errno));
+    size_t len = strlen(text), off = 0;
+    int rc = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            rc = err_set(e, "%s: %s", path, w < 0 ? strerror(errno) : "short write");
+            break;
+        }
+        off += (size_t)w;
     }
-    int rc = snapshot_json_write(snap, f, 1, e);
-    if (rc == 0 && fsync(fileno(f)) != 0) {
+    if (rc == 0 && fsync(fd) != 0) {
         rc = err_set(e, "%s: %s", path, strerror(errno));
     }
-    if (fclose(f) != 0 && rc == 0) {
+    if (close(fd) != 0 && rc == 0) {
         rc = err_set(e, "%s: %s", path, strerror(errno));
     }
     if (rc == 0 && rename(tmp, path) != 0) {
@@ -124,12 +154,12 @@ int cmd_snapshot(int argc, char **argv)
         format = out ? format_from_path(out) : NULL;
         format = format ? format : "text";
     }
-    if (strcmp(format, "json") != 0) {
-        if (strcmp(format, "text") && strcmp(format, "md") && strcmp(format, "html")) {
+    if (strcmp(format, "json") != 0 && strcmp(format, "md") != 0 && strcmp(format, "html") != 0) {
+        if (strcmp(format, "text") != 0) {
             rc = cmd_usage_error("snapshot: unknown format '%s' (text, md, json or html)", format);
         } else {
-            fprintf(stderr, "scaletop: snapshot: format %s not available yet; use --format json\n",
-                    format);
+            fprintf(stderr, "scaletop: snapshot: format text not available yet; use --format "
+                            "json, md or html\n");
         }
         goto out;
     }
@@ -149,17 +179,22 @@ int cmd_snapshot(int argc, char **argv)
     struct collect *c = collect_new(&cfg, sources_list, sources_count());
     struct snapshot *snap = collect_once(c, cfg.window_s);
     collect_free(c);
+    char *text = render(snap, format, cfg.utc);
     if (out && strcmp(out, "-") != 0) {
-        rc = write_file(snap, out, &e) < 0 ? 1 : 0;
+        rc = write_file(text, out, &e) < 0 ? 1 : 0;
         if (rc == 0) {
             fprintf(stderr, "scaletop: snapshot written to %s\n", out);
         }
+    } else if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
+        rc = 1;
+        err_set(&e, "standard output: %s", strerror(errno));
     } else {
-        rc = snapshot_json_write(snap, stdout, 1, &e) < 0 ? 1 : 0;
+        rc = 0;
     }
     if (rc != 0) {
         fprintf(stderr, "scaletop: %s\n", e.msg);
     }
+    free(text);
     snapshot_unref(snap);
 out:
     free(rest);

@@ -94,3 +94,14 @@ case "$out" in
 *s3cr3t*) fail snapshot_token_not_printed "token in output" ;;
 *) ok snapshot_token_not_printed ;;
 esac
+
+# Markdown and HTML through the report writers; text is not there yet.
+out=$(run snapshot --format md --window 0.1 2>/dev/null)
+check_eq snapshot_md_exit_0 "$?" 0
+check_contains snapshot_md_sources_table "$out" "| postgres | disabled |"
+run snapshot -o "$SCRATCH/r.html" 2>/dev/null
+check_eq snapshot_html_by_extension_0600 "$(stat -c %a "$SCRATCH/r.html" 2>/dev/null)" 600
+check_contains snapshot_html_doctype "$(head -c 100 "$SCRATCH/r.html")" "<!DOCTYPE html>"
+err=$(run snapshot 2>&1 >/dev/null)
+check_eq snapshot_text_not_yet_exit_2 "$?" 2
+check_contains snapshot_text_not_yet_says_so "$err" "not available yet"
