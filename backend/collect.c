@@ -605,7 +605,9 @@ static void add_disabled(struct collect *c, struct snapshot *snap)
         const struct known_kind *kk = &known_kinds[k];
         bool linked = false;
         for (size_t i = 0; i < c->nops; i++) {
-            linked |= strcmp(c->ops[i]->kind, kk->kind) == 0;
+            /* a linked kind reports itself: polled, or through its add_disabled */
+            linked |=
+                strcmp(c->ops[i]->kind, kk->kind) == 0 && (c->states[i] || c->ops[i]->add_disabled);
         }
         if (linked) {
             continue;
