@@ -169,6 +169,9 @@ static const struct source_ops metrics_ops = {"metrics", fake_create, metrics_po
 static const struct source_ops pg_ops = {"postgres", fake_create_never, never_poll, pg_disabled,
                                          fake_destroy};
 
+static const struct source_ops k8s_bare_ops = {"kubernetes", fake_create_never, never_poll, NULL,
+                                               fake_destroy};
+
 static void test_config(struct config *cfg, double timeout_s)
 {
     config_defaults(cfg);
@@ -288,8 +291,8 @@ TEST(chain_runs_in_order_on_one_snapshot)
     struct config cfg;
     test_config(&cfg, 1);
     /* The list order is the poll order: metrics must see coder's replicas. */
-    const struct source_ops *ops[] = {&coder_ops, &metrics_ops, &pg_ops};
-    struct collect *c = collect_new(&cfg, ops, 3);
+    const struct source_ops *ops[] = {&coder_ops, &metrics_ops, &pg_ops, &k8s_bare_ops};
+    struct collect *c = collect_new(&cfg, ops, 4);
     struct snapshot *s = collect_cycle(c);
     CHECK_INT(s->nservers, 2);
     for (size_t i = 0; i < s->nservers; i++) {
@@ -302,6 +305,10 @@ TEST(chain_runs_in_order_on_one_snapshot)
     CHECK_INT(count_named(s, "coder-api"), 1);
     const struct source_state *pg = find(s, "postgres");
     CHECK(pg && pg->status == SOURCE_DISABLED && pg->hint);
+    /* A linked kind with no add_disabled still shows, with the built-in hint. */
+    CHECK_INT(count_named(s, "kubernetes"), 1);
+    const struct source_state *k = find(s, "kubernetes");
+    CHECK(k && k->status == SOURCE_DISABLED && k->hint && strstr(k->hint, "--kubeconfig"));
     snapshot_unref(s);
     collect_free(c);
 }
