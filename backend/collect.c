@@ -18,6 +18,8 @@
  */
 #include "backend/collect.h"
 
+#include "backend/advisor.h"
+
 #include "backend/xalloc.h"
 
 #include <errno.h>
@@ -77,6 +79,8 @@ struct collect {
     pthread_t thread;
     collect_sink_fn sink;
     void *sink_ctx;
+    struct advisor *advisor; /* findings on every cycle; poller thread only */
+    struct advisor_history history;
 };
 
 /* Kinds that read what the Coder API poller wrote: polled in order, together. */
@@ -169,6 +173,14 @@ struct collect *collect_new(const struct config *cfg, const struct source_ops *c
     c->cfg = cfg;
     c->ops = ops;
     c->nops = nops;
+    struct advisor_thresholds t;
+    struct err terr;
+    /* Commands validate the thresholds up front; here a bad one keeps its
+     * default rather than stopping the poller. */
+    if (advisor_thresholds_from_config(&t, cfg, &terr) < 0) {
+        advisor_thresholds_default(&t);
+    }
+    c->advisor = advisor_new(&t);
     c->states = xcalloc(nops ? nops : 1, sizeof *c->states);
     pthread_mutex_init(&c->mu, NULL);
     cond_init_monotonic(&c->cond);
@@ -690,6 +702,7 @@ struct snapshot *collect_cycle(struct collect *c)
         track_sources(c, snap, from, (int)i);
     }
     add_disabled(c, snap);
+    advisor_evaluate(c->advisor, snap, c->history.stats ? &c->history : NULL);
     return snap;
 }
 
@@ -719,6 +732,11 @@ struct snapshot *collect_once(struct collect *c, double window_s)
 }
 
 /* ---- background mode ----------------------------------------------------- */
+
+void collect_set_history(struct collect *c, const struct advisor_history *h)
+{
+    c->history = *h;
+}
 
 void collect_set_sink(struct collect *c, collect_sink_fn fn, void *ctx)
 {
@@ -753,6 +771,7 @@ static struct snapshot *initial_snapshot(struct collect *c)
         snapshot_add_source(snap, name, c->ops[i]->kind)->status = SOURCE_NEVER;
     }
     add_disabled(c, snap);
+    advisor_evaluate(c->advisor, snap, c->history.stats ? &c->history : NULL);
     return snap;
 }
 
@@ -839,6 +858,7 @@ void collect_free(struct collect *c)
         free(c->seen[i].name);
         free(c->seen[i].kind);
     }
+    advisor_free(c->advisor);
     snapshot_unref(c->latest);
     if (c->wake[0] >= 0) {
         close(c->wake[0]);

@@ -7,6 +7,9 @@
  * beyond its own timeout. A cycle never waits longer than its deadline: a
  * poller that overruns is reported as timed out and skipped until it returns.
  *
+ * Every cycle's snapshot carries the advisor's findings (backend/advisor.h),
+ * evaluated with the thresholds of the config's [thresholds] section.
+ *
  * One-shot mode (snapshot, check) polls twice `window` seconds apart; the
  * background mode (console, recorder) polls at a cadence and publishes each
  * snapshot by pointer swap, then writes a byte to a wake-up pipe.
@@ -47,6 +50,11 @@ struct snapshot *collect_once(struct collect *c, double window_s);
  * published (borrowed: take a reference to keep it), e.g. the recorder's
  * append to the history store. */
 typedef void (*collect_sink_fn)(void *ctx, struct snapshot *snap);
+
+/* Gives the advisor's trend rules (forecast, peaks) access to the history;
+ * before the first cycle only. Copied. */
+struct advisor_history;
+void collect_set_history(struct collect *c, const struct advisor_history *h);
 
 /* Sets the sink for the background mode; before collect_start only. */
 void collect_set_sink(struct collect *c, collect_sink_fn fn, void *ctx);

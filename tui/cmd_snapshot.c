@@ -14,6 +14,7 @@
 #include "backend/timespec.h"
 #include "tui/commands.h"
 #include "tui/doc.h"
+#include "tui/outfile.h"
 #include "tui/writers.h"
 
 #include <errno.h>
@@ -74,49 +75,6 @@ static char *render(const struct snapshot *snap, const char *format, bool utc)
         doc_free(d);
     }
     return strbuf_take(&b);
-}
-
-/* Writes text to path atomically, mode 0600; -1 and e on failure. */
-static int write_file(const char *text, const char *path, struct err *e)
-{
-    char *tmp = malloc(strlen(path) + 16);
-    if (!tmp) {
-        return err_set(e, "out of memory");
-    }
-    sprintf(tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp); /* created 0600 */
-    if (fd < 0) {
-        err_set(e, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    size_t len = strlen(text), off = 0;
-    int rc = 0;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            rc = err_set(e, "%s: %s", path, w < 0 ? strerror(errno) : "short write");
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) != 0) {
-        rc = err_set(e, "%s: %s", path, strerror(errno));
-    }
-    if (close(fd) != 0 && rc == 0) {
-        rc = err_set(e, "%s: %s", path, strerror(errno));
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        rc = err_set(e, "%s: %s", path, strerror(errno));
-    }
-    if (rc != 0) {
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
 }
 
 int cmd_snapshot(int argc, char **argv)
@@ -180,17 +138,7 @@ int cmd_snapshot(int argc, char **argv)
     struct snapshot *snap = collect_once(c, cfg.window_s);
     collect_free(c);
     char *text = render(snap, format, cfg.utc);
-    if (out && strcmp(out, "-") != 0) {
-        rc = write_file(text, out, &e) < 0 ? 1 : 0;
-        if (rc == 0) {
-            fprintf(stderr, "scaletop: snapshot written to %s\n", out);
-        }
-    } else if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
-        rc = 1;
-        err_set(&e, "standard output: %s", strerror(errno));
-    } else {
-        rc = 0;
-    }
+    rc = outfile_emit(out, text, "snapshot", &e) < 0 ? 1 : 0;
     if (rc != 0) {
         fprintf(stderr, "scaletop: %s\n", e.msg);
     }
