@@ -21,6 +21,8 @@ PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS))
 SIM_CFLAGS  = $(shell pkg-config --cflags libmicrohttpd jansson)
 SIM_LIBS    = $(shell pkg-config --libs libmicrohttpd jansson)
+# Unit tests and benches link tests/lib, whose loopback server uses libmicrohttpd.
+TEST_LIBS   = $(shell pkg-config --libs libmicrohttpd)
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
        -Wwrite-strings -Wvla -Wimplicit-fallthrough -Wpointer-arith -Wcast-qual \
@@ -96,11 +98,11 @@ sim: $(SIM)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS)
 
 tests: $(TEST_BIN)
 
