@@ -92,6 +92,7 @@ struct coder {
     struct org_state orgs[CODER_MAX_ORGS];
     size_t norgs;
     double entitlements_next;
+    double jobs_missing_until; /* no job list on this build: ask again after this */
 };
 
 static double mono_now(void)
@@ -505,10 +506,21 @@ static void poll_provisioners(struct coder *c, double now)
         }
         outcome_fini(&o);
 
+        if (now < c->jobs_missing_until) {
+            body_clear(&os->jobs);
+            continue;
+        }
         snprintf(path, sizeof path, "/api/v2/organizations/%s/provisionerjobs", os->org.id);
         struct param jp[] = {{"limit", lim_j, &c->jobs_limit_param},
                              {"status", "pending,running", &c->jobs_status_param}};
         coder_get_params(c, path, jp, 2, &o);
+        if (!o.ok && o.status == 404 && o.reason == REASON_NEEDS_PREMIUM) {
+            /* Builds before the org job list (~v2.19): daemons only. */
+            c->jobs_missing_until = now + RECHECK_DISABLED_S;
+            body_clear(&os->jobs);
+            outcome_fini(&o);
+            continue;
+        }
         if (o.ok) {
             struct snapshot *scratch = snapshot_new(now);
             struct err e;
@@ -543,7 +555,12 @@ static void poll_provisioners(struct coder *c, double now)
     }
     if (failures == 0) {
         group_ok(c, g, now, latency);
-        snprintf(g->error, sizeof g->error, "%s", truncated);
+        if (now < c->jobs_missing_until) {
+            snprintf(g->error, sizeof g->error,
+                     "this Coder version has no provisioner job list: queue depths unknown");
+        } else {
+            snprintf(g->error, sizeof g->error, "%s", truncated);
+        }
     } else if (disabled == failures && failures == (int)(2 * c->norgs)) {
         group_fail(g, now, &last);
     } else {
@@ -755,6 +772,18 @@ static void emit_data(struct coder *c, struct snapshot *s, double now)
             d->builtin_provisioners = TRI_FALSE;
             provq_derive(s, now);
         }
+        bool jobs_known = false;
+        for (size_t i = 0; i < c->norgs; i++) {
+            jobs_known |= c->orgs[i].jobs.text != NULL;
+        }
+        if (!jobs_known) {
+            /* Without a job list the queue depths are unknown, not zero. */
+            for (size_t i = 0; i < s->provisioners.nqueues; i++) {
+                struct queue *q = &s->provisioners.queues[i];
+                q->pending = q->running = q->oldest_pending_s = NAN;
+            }
+            s->provisioners.nunrunnable = 0;
+        }
     }
     if (c->g[G_PROXIES].have_data && c->proxies.text &&
         coder_parse_proxies(s, c->proxies.text, c->proxies.len, &e)) {
@@ -837,6 +866,11 @@ static void *coder_create(const struct config *cfg)
         c->base[--n] = '\0';
     }
     c->token = xstrdup(cfg->token);
+    if (c->token) {
+        /* A token read from a file may end in a newline; inside a header it
+         * would split the request. */
+        c->token[strcspn(c->token, "\r\n\t ")] = '\0';
+    }
     http_url_redact(c->base, c->display_url, sizeof c->display_url);
     struct http_options o;
     http_options_from_config(&o, cfg);

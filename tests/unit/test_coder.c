@@ -540,6 +540,7 @@ struct fake {
     int proxies_mode;  /* 0 ok, 1 403 feature */
     int reject_offline;
     int health_mode; /* 0 ok, 1 in progress */
+    int no_jobs;     /* an old build without the org job list */
     char redirect_to[128];
     char reset[32];
 };
@@ -650,6 +651,9 @@ static void fake_handler(void *ctx, const struct loopsrv_req *rq, struct loopsrv
         } else {
             serve(f, out, 200, "provisionerdaemons");
         }
+    } else if (f->no_jobs && strstr(p, "/provisionerjobs")) {
+        out->status = 404;
+        out->body = "{\"message\":\"Route not found.\"}";
     } else if (strcmp(p, "/api/v2/organizations/" ORG1 "/provisionerjobs") == 0) {
         serve(f, out, 200, "provisionerjobs");
     } else if (strcmp(p, "/api/v2/organizations/" ORG2 "/provisionerdaemons") == 0 ||
@@ -1001,4 +1005,33 @@ TEST(coder_disabled_without_url)
     CHECK(a && a->status == SOURCE_DISABLED && a->reason == REASON_NOT_CONFIGURED);
     CHECK(a && a->hint && strstr(a->hint, "--coder-url"));
     snapshot_unref(s);
+}
+
+TEST(coder_poller_old_build_without_job_list)
+{
+    struct fake f = {0};
+    fake_load(&f);
+    f.no_jobs = 1;
+    struct loopsrv *srv = loopsrv_start(fake_handler, &f);
+    struct config cfg = fake_config(loopsrv_url(srv), TOKEN, 5);
+    void *st = coder_source_ops.create(&cfg);
+    double now = coder_parse_time("2026-07-14T09:30:30Z");
+    struct snapshot *s = poll_once(st, now);
+    const struct source_state *p = src(s, CODER_SRC_PROVISIONERS);
+    CHECK_INT(p->status, SOURCE_OK);
+    CHECK(p->error && strstr(p->error, "no provisioner job list"));
+    CHECK_INT(s->provisioners.ndaemons, 4);
+    CHECK_INT(s->provisioners.nqueues, 2);
+    for (size_t i = 0; i < s->provisioners.nqueues; i++) {
+        CHECK(isnan(s->provisioners.queues[i].pending)); /* unknown, not 0 */
+        CHECK(s->provisioners.queues[i].daemons >= 1);
+    }
+    snapshot_unref(s);
+    loopsrv_reset(srv);
+    s = poll_once(st, now + 15);
+    CHECK_INT(count_path(srv, "/provisionerjobs"), 0); /* not asked every cycle */
+    snapshot_unref(s);
+    coder_source_ops.destroy(st);
+    loopsrv_stop(srv);
+    fake_free(&f);
 }
