@@ -72,6 +72,13 @@ struct http_client *http_client_new(const struct http_options *o)
     if (!c->curl) {
         abort(); /* only fails when out of memory */
     }
+    /* TLS settings are per target and fixed: set once. The CA file replaces
+     * the system store only when the operator names one. */
+    curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, c->opt.insecure_skip_verify ? 0L : 1L);
+    curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, c->opt.insecure_skip_verify ? 0L : 2L);
+    if (c->ca_file) {
+        curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
+    }
     return c;
 }
 
@@ -253,9 +260,6 @@ int http_get(struct http_client *c, const struct http_request *rq, struct http_r
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->opt.insecure_skip_verify ? 0L : 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->opt.insecure_skip_verify ? 0L : 2L);
-    curl_easy_setopt(h, CURLOPT_CAINFO, c->opt.ca_file);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 
     CURLcode rc = curl_easy_perform(h);

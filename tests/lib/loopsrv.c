@@ -148,7 +148,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
+static struct loopsrv *start(loopsrv_fn fn, void *ctx, const char *cert_pem, const char *key_pem);
+
 struct loopsrv *loopsrv_start(loopsrv_fn fn, void *ctx)
+{
+    return start(fn, ctx, NULL, NULL);
+}
+
+struct loopsrv *loopsrv_start_tls(loopsrv_fn fn, void *ctx, const char *cert_pem,
+                                  const char *key_pem)
+{
+    return start(fn, ctx, cert_pem, key_pem);
+}
+
+static struct loopsrv *start(loopsrv_fn fn, void *ctx, const char *cert_pem, const char *key_pem)
 {
     struct loopsrv *s = calloc(1, sizeof *s);
     if (!s) {
@@ -162,16 +175,25 @@ struct loopsrv *loopsrv_start(loopsrv_fn fn, void *ctx)
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = 0;
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, s,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    if (cert_pem) {
+        s->d =
+            MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL, NULL,
+                             on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_HTTPS_MEM_CERT,
+                             cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+    } else {
+        s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, s,
+                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    }
     if (!s->d) {
         pthread_mutex_destroy(&s->mu);
         free(s);
         return NULL;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u", di ? (unsigned)di->port : 0u);
+    snprintf(s->url, sizeof s->url, "%s://127.0.0.1:%u", cert_pem ? "https" : "http",
+             di ? (unsigned)di->port : 0u);
     return s;
 }
 

@@ -39,7 +39,10 @@ struct loopsrv;
 /* Starts a server on 127.0.0.1:0 calling fn for every request (from the
  * server's thread); NULL if it cannot start. */
 struct loopsrv *loopsrv_start(loopsrv_fn fn, void *ctx);
-/* "http://127.0.0.1:PORT" */
+/* The same over TLS with the given PEM certificate and key. */
+struct loopsrv *loopsrv_start_tls(loopsrv_fn fn, void *ctx, const char *cert_pem,
+                                  const char *key_pem);
+/* "http://127.0.0.1:PORT" (https for a TLS server) */
 const char *loopsrv_url(const struct loopsrv *s);
 /* Number of requests served so far, and a copy of request i. */
 size_t loopsrv_count(struct loopsrv *s);

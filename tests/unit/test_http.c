@@ -403,3 +403,67 @@ TEST(http_same_origin_rules)
     http_url_redact("https://coder.example.com", out, sizeof out);
     CHECK_STR(out, "https://coder.example.com");
 }
+
+/* A self-signed certificate for 127.0.0.1, made for this test only
+ * (openssl req -x509 -newkey ec, 100 years); trusted nowhere. */
+static const char test_cert[] = "-----BEGIN CERTIFICATE-----\n"
+                                "MIIBkTCCATagAwIBAgIUR2hRESaXT801G9vKRlq3gjwWh2UwCgYIKoZIzj0EAwIw\n"
+                                "FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNzIyNTYwMVoYDzIxMjYxMTAz\n"
+                                "MjI1NjAxWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
+                                "PQMBBwNCAAQo7DtpYYdweurAmWVQbFFZXDpP2Six+eI8MzPAZ6LZYNT2kiuYzkh3\n"
+                                "roYOhfjiBnYp3HfjL2FtLAY88rRLL6/Io2QwYjAdBgNVHQ4EFgQUOXUfzBavLCFV\n"
+                                "DNYh3AOVj8kMXzAwHwYDVR0jBBgwFoAUOXUfzBavLCFVDNYh3AOVj8kMXzAwDwYD\n"
+                                "VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0kAMEYC\n"
+                                "IQDb+oVAZ+NRB3Z06OWIFoD5wNCazUwQ6SY1EONRm2AhxwIhAPAzExDYkipAgUr2\n"
+                                "a0irvcX8pu0ANh8FV+CSr1cZ4qlK\n"
+                                "-----END CERTIFICATE-----\n";
+static const char test_key[] = "-----BEGIN PRIVATE KEY-----\n"
+                               "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgLkUFNgGt9fzR3hga\n"
+                               "OpAWhWDZiB7QFcBXjk338WD/b06hRANCAAQo7DtpYYdweurAmWVQbFFZXDpP2Six\n"
+                               "+eI8MzPAZ6LZYNT2kiuYzkh3roYOhfjiBnYp3HfjL2FtLAY88rRLL6/I\n"
+                               "-----END PRIVATE KEY-----\n";
+
+TEST(http_tls_verified_by_default)
+{
+    struct big big = {0};
+    struct loopsrv *s = loopsrv_start_tls(handler, &big, test_cert, test_key);
+    CHECK(s != NULL);
+    if (!s) {
+        return;
+    }
+    char u[128];
+    snprintf(u, sizeof u, "%s/ok", loopsrv_url(s));
+    CHECK(strncmp(u, "https://", 8) == 0);
+    struct http_result r;
+    struct http_request rq = {.url = u};
+
+    /* Default: the self-signed certificate is refused. */
+    struct http_client *c = client(2, 0);
+    CHECK_INT(http_get(c, &rq, &r), -1);
+    CHECK_INT(r.kind, HTTP_ERR_TLS);
+    CHECK_INT(loopsrv_count(s), 0);
+    http_client_free(c);
+
+    /* With the certificate as the CA file it verifies. */
+    char path[] = "/tmp/scaletop-test-ca-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    CHECK(write(fd, test_cert, strlen(test_cert)) == (ssize_t)strlen(test_cert));
+    close(fd);
+    struct http_options o = {.connect_timeout_s = 1, .timeout_s = 2, .ca_file = path};
+    c = http_client_new(&o);
+    CHECK_INT(http_get(c, &rq, &r), 0);
+    CHECK_INT(r.status, 200);
+    http_result_fini(&r);
+    http_client_free(c);
+    unlink(path);
+
+    /* Only the named switch turns verification off. */
+    struct http_options o2 = {.connect_timeout_s = 1, .timeout_s = 2, .insecure_skip_verify = true};
+    c = http_client_new(&o2);
+    CHECK_INT(http_get(c, &rq, &r), 0);
+    CHECK_INT(r.status, 200);
+    http_result_fini(&r);
+    http_client_free(c);
+    loopsrv_stop(s);
+}
