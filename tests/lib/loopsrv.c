@@ -118,6 +118,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     out.status = 404;
     out.body = "{\"message\":\"Route not found.\"}";
     s->fn(s->ctx, &rq, &out);
+    if (out.delay_ms > 0) {
+        usleep((useconds_t)out.delay_ms * 1000u);
+    }
     size_t len = out.len ? out.len : (out.body ? strlen(out.body) : 0);
     struct MHD_Response *r;
     if (out.chunked) {

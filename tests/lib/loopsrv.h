@@ -29,7 +29,8 @@ struct loopsrv_resp {
     const char *content_encoding;
     const char *hdr_name[4]; /* extra headers */
     const char *hdr_value[4];
-    int chunked; /* no Content-Length */
+    int chunked;  /* no Content-Length */
+    int delay_ms; /* sleep before answering (blocks the whole test server) */
 };
 
 typedef void (*loopsrv_fn)(void *ctx, const struct loopsrv_req *rq, struct loopsrv_resp *out);

@@ -541,6 +541,7 @@ struct fake {
     int reject_offline;
     int health_mode; /* 0 ok, 1 in progress */
     int no_jobs;     /* an old build without the org job list */
+    int slow_ms;     /* delay for replicas and provisioner lists */
     char redirect_to[128];
     char reset[32];
 };
@@ -599,6 +600,9 @@ static void fake_handler(void *ctx, const struct loopsrv_req *rq, struct loopsrv
     const char *p = rq->path;
     out->hdr_name[0] = "X-Coder-Build-Version";
     out->hdr_value[0] = "v2.38.5+3f0c1a7";
+    if (f->slow_ms && (strstr(p, "/replicas") || strstr(p, "/provisioner"))) {
+        out->delay_ms = f->slow_ms;
+    }
     if (strcmp(p, "/api/v2/buildinfo") == 0) {
         serve(f, out, 200, "buildinfo");
         return;
@@ -1030,6 +1034,31 @@ TEST(coder_poller_old_build_without_job_list)
     loopsrv_reset(srv);
     s = poll_once(st, now + 15);
     CHECK_INT(count_path(srv, "/provisionerjobs"), 0); /* not asked every cycle */
+    snapshot_unref(s);
+    coder_source_ops.destroy(st);
+    loopsrv_stop(srv);
+    fake_free(&f);
+}
+
+TEST(coder_poller_slow_endpoints_stay_in_budget)
+{
+    struct fake f = {0};
+    fake_load(&f);
+    f.slow_ms = 1500;
+    struct loopsrv *srv = loopsrv_start(fake_handler, &f);
+    struct config cfg = fake_config(loopsrv_url(srv), TOKEN, 1);
+    void *st = coder_source_ops.create(&cfg);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct snapshot *s = poll_once(st, 1784021430);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK(took < 3.0); /* two request timeouts, not one per request */
+    CHECK_INT(src(s, CODER_SRC_API)->status, SOURCE_OK);
+    CHECK_INT(src(s, CODER_SRC_REPLICAS)->reason, REASON_TIMEOUT);
+    const struct source_state *h = src(s, CODER_SRC_HEALTH);
+    CHECK_INT(h->status, SOURCE_ERROR);
+    CHECK(h->error && strstr(h->error, "budget"));
     snapshot_unref(s);
     coder_source_ops.destroy(st);
     loopsrv_stop(srv);
