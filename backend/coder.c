@@ -566,15 +566,22 @@ static void poll_provisioners(struct coder *c, double now)
     } else {
         bool some_data = false;
         for (size_t i = 0; i < c->norgs; i++) {
-            some_data |= c->orgs[i].daemons.text != NULL;
+            some_data |= c->orgs[i].daemons.text != NULL || c->orgs[i].jobs.text != NULL;
         }
         g->have_data = some_data;
         group_fail(g, now, &last);
-        if (last.reason == REASON_NO_PERMISSION || last.reason == REASON_NEEDS_PREMIUM) {
-            /* Part of it works (e.g. daemons but no job list on this build). */
-            g->status = some_data ? SOURCE_STALE : SOURCE_DISABLED;
-            g->have_data = some_data;
+        if (some_data &&
+            (last.reason == REASON_NO_PERMISSION || last.reason == REASON_NEEDS_PREMIUM)) {
+            /* Part of it is readable (say jobs but not daemons, or one org
+             * of several): fresh data, with the missing part named. */
+            char why[ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", g->error);
+            g->status = SOURCE_OK;
+            g->have_data = true;
+            g->last_ok = now;
             g->next_due = now + g->every_s;
+            http_backoff_success(&g->bo);
+            snprintf(g->error, sizeof g->error, "partial: %s", why);
         }
     }
     outcome_fini(&last);
@@ -768,13 +775,24 @@ static void emit_data(struct coder *c, struct snapshot *s, double now)
                 mark_bad(c, G_PROV, "provisionerjobs", &e);
             }
         }
-        if (any) {
-            d->builtin_provisioners = TRI_FALSE;
-            provq_derive(s, now);
-        }
         bool jobs_known = false;
         for (size_t i = 0; i < c->norgs; i++) {
             jobs_known |= c->orgs[i].jobs.text != NULL;
+        }
+        if (any) {
+            d->builtin_provisioners = TRI_FALSE;
+        }
+        if (any || jobs_known) {
+            provq_derive(s, now);
+        }
+        if (!any) {
+            /* Jobs without the daemon list: capacity unknown, and no job can
+             * be called unrunnable. */
+            for (size_t i = 0; i < s->provisioners.nqueues; i++) {
+                struct queue *q = &s->provisioners.queues[i];
+                q->daemons = q->idle = q->offline = NAN;
+            }
+            s->provisioners.nunrunnable = 0;
         }
         if (!jobs_known) {
             /* Without a job list the queue depths are unknown, not zero. */

@@ -542,6 +542,7 @@ struct fake {
     int health_mode; /* 0 ok, 1 in progress */
     int no_jobs;     /* an old build without the org job list */
     int slow_ms;     /* delay for replicas and provisioner lists */
+    int no_daemons;  /* daemon lists answer 404 resource-not-found */
     char redirect_to[128];
     char reset[32];
 };
@@ -611,7 +612,9 @@ static void fake_handler(void *ctx, const struct loopsrv_req *rq, struct loopsrv
         serve(f, out, 401, "error_401");
         return;
     }
-    if (strcmp(p, "/api/v2/entitlements") == 0) {
+    if (f->no_daemons && strstr(p, "/provisionerdaemons")) {
+        serve(f, out, 404, "error_404_resource");
+    } else if (strcmp(p, "/api/v2/entitlements") == 0) {
         serve(f, out, 200, "entitlements");
     } else if (strcmp(p, "/api/v2/organizations") == 0) {
         serve(f, out, 200, "organizations");
@@ -1059,6 +1062,34 @@ TEST(coder_poller_slow_endpoints_stay_in_budget)
     const struct source_state *h = src(s, CODER_SRC_HEALTH);
     CHECK_INT(h->status, SOURCE_ERROR);
     CHECK(h->error && strstr(h->error, "budget"));
+    snapshot_unref(s);
+    coder_source_ops.destroy(st);
+    loopsrv_stop(srv);
+    fake_free(&f);
+}
+
+TEST(coder_poller_jobs_without_daemon_list)
+{
+    struct fake f = {0};
+    fake_load(&f);
+    f.no_daemons = 1;
+    struct loopsrv *srv = loopsrv_start(fake_handler, &f);
+    struct config cfg = fake_config(loopsrv_url(srv), TOKEN, 5);
+    void *st = coder_source_ops.create(&cfg);
+    double now = coder_parse_time("2026-07-14T09:30:30Z");
+    struct snapshot *s = poll_once(st, now);
+    const struct source_state *p = src(s, CODER_SRC_PROVISIONERS);
+    CHECK_INT(p->reason, REASON_NO_PERMISSION);
+    CHECK_INT(p->status, SOURCE_OK);
+    CHECK(p->error && strncmp(p->error, "partial: no permission", 22) == 0);
+    CHECK_INT(s->provisioners.ndaemons, 0);
+    CHECK_INT(s->provisioners.nqueues, 2);
+    for (size_t i = 0; i < s->provisioners.nqueues; i++) {
+        CHECK(s->provisioners.queues[i].pending >= 1);
+        CHECK(isnan(s->provisioners.queues[i].daemons)); /* unknown, not "no daemon" */
+    }
+    CHECK_INT(s->provisioners.nunrunnable, 0);
+    CHECK_INT(s->deployment.builtin_provisioners, TRI_UNKNOWN);
     snapshot_unref(s);
     coder_source_ops.destroy(st);
     loopsrv_stop(srv);
