@@ -1095,3 +1095,63 @@ TEST(coder_poller_jobs_without_daemon_list)
     loopsrv_stop(srv);
     fake_free(&f);
 }
+
+/* Every converter on truncated and byte-flipped fixtures: errors or data,
+ * never a crash or a leak (this runs under ASan in `make test`). */
+TEST(coder_converters_survive_mutations)
+{
+    static const char *const files[] = {"api/replicas.json",           "api/workspaceproxies.json",
+                                        "api/provisionerdaemons.json", "api/provisionerjobs.json",
+                                        "api/debug_health.json",       "api/deployment_stats.json",
+                                        "api/entitlements.json",       "api/organizations.json",
+                                        "api/buildinfo.json",          "api/workspace_quota.json"};
+    unsigned seed = 12345;
+    size_t accepted = 0, rejected = 0;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        size_t n;
+        char *orig = fixture(files[f], &n);
+        if (!orig) {
+            continue;
+        }
+        char *buf = malloc(n + 1);
+        for (int iter = 0; iter < 150; iter++) {
+            memcpy(buf, orig, n);
+            size_t len = n;
+            seed = seed * 1103515245u + 12345u;
+            if (iter % 3 == 0) {
+                len = (seed >> 8) % (n + 1); /* truncate */
+            } else {
+                for (int k = 0; k < 1 + iter % 4; k++) {
+                    seed = seed * 1103515245u + 12345u;
+                    buf[(seed >> 8) % n] = (char)(seed >> 3);
+                }
+            }
+            buf[len] = '\0';
+            struct snapshot *s = snapshot_new(0);
+            struct err e;
+            size_t listed;
+            double t, c;
+            enum tri a, b, d;
+            struct coder_org orgs[4];
+            size_t no;
+            int rc = 0;
+            rc |= coder_parse_replicas(s, buf, len, &e);
+            rc |= coder_parse_proxies(s, buf, len, &e);
+            rc |= coder_parse_daemons(s, "o", buf, len, &e);
+            rc |= coder_parse_jobs(s, "o", buf, len, 0, 100, &listed, &e);
+            rc |= coder_parse_health(s, buf, len, &t, &e);
+            rc |= coder_parse_deployment_stats(s, buf, len, &e);
+            rc |= coder_parse_entitlements(buf, len, &a, &b, &d, &e);
+            rc |= coder_parse_organizations(buf, len, orgs, 4, &no, &e);
+            rc |= coder_parse_buildinfo(s, buf, len, &e);
+            rc |= coder_parse_quota(s, "me", "o", buf, len, &e);
+            rc |= coder_parse_count(buf, len, &c, &e);
+            provq_derive(s, 0);
+            rc ? rejected++ : accepted++;
+            snapshot_unref(s);
+        }
+        free(buf);
+        free(orig);
+    }
+    CHECK(rejected > 0);
+}
