@@ -99,30 +99,22 @@ void http_result_fini(struct http_result *res)
     res->body_len = 0;
 }
 
+/* An error body in streaming mode is kept (up to this much) for the message
+ * instead of being fed to the sink. */
+#define HTTP_ERROR_BODY_MAX 4096
+
 struct xfer {
     const struct http_request *rq;
     struct http_result *res;
+    CURL *h;
     size_t cap;
     size_t alloc;
+    int to_sink; /* -1 not decided yet, 1 sink (2xx), 0 buffer */
     bool too_big, aborted;
 };
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+static void buffer_append(struct xfer *x, const char *data, size_t n)
 {
-    struct xfer *x = ud;
-    size_t n = size * nmemb;
-    if (x->res->body_bytes + n > x->cap) {
-        x->too_big = true;
-        return 0;
-    }
-    x->res->body_bytes += n;
-    if (x->rq->sink) {
-        if (x->rq->sink(x->rq->sink_ctx, data, n) != 0) {
-            x->aborted = true;
-            return 0;
-        }
-        return n;
-    }
     struct http_result *r = x->res;
     if (r->body_len + n + 1 > x->alloc) {
         size_t want = x->alloc ? x->alloc * 2 : 16384;
@@ -134,7 +126,37 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     }
     memcpy(r->body + r->body_len, data, n);
     r->body_len += n;
-    r->body[r->body_len] = '\0';
+    r->body[r->body_len] = 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    if (x->res->body_bytes + n > x->cap) {
+        x->too_big = true;
+        return 0;
+    }
+    x->res->body_bytes += n;
+    if (x->rq->sink && x->to_sink < 0) {
+        long status = 0;
+        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+        x->to_sink = status >= 200 && status < 300;
+    }
+    if (x->rq->sink && x->to_sink) {
+        if (x->rq->sink(x->rq->sink_ctx, data, n) != 0) {
+            x->aborted = true;
+            return 0;
+        }
+        return n;
+    }
+    if (x->rq->sink) {
+        /* An error page: keep its start for the message, never parse it. */
+        size_t room = HTTP_ERROR_BODY_MAX - x->res->body_len;
+        buffer_append(x, data, n < room ? n : room);
+        return n;
+    }
+    buffer_append(x, data, n);
     return n;
 }
 
@@ -223,6 +245,8 @@ int http_get(struct http_client *c, const struct http_request *rq, struct http_r
     double timeout_s = rq->timeout_s > 0 ? rq->timeout_s : c->opt.timeout_s;
     double connect_s = c->opt.connect_timeout_s < timeout_s ? c->opt.connect_timeout_s : timeout_s;
     struct xfer x = {.rq = rq,
+                     .h = h,
+                     .to_sink = -1,
                      .res = res,
                      .cap = rq->max_body_bytes ? rq->max_body_bytes : c->opt.max_body_bytes};
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -281,7 +305,7 @@ int http_get(struct http_client *c, const struct http_request *rq, struct http_r
     if (rc == CURLE_OK) {
         res->status = status;
         res->kind = HTTP_OK;
-        if (!res->body && !rq->sink) {
+        if (!res->body && (!rq->sink || x.to_sink != 1)) {
             res->body = xstrdup("");
         }
         return 0;

@@ -292,6 +292,16 @@ TEST(http_streaming_sink)
     CHECK_INT(k.bytes, 100000);
     CHECK(r.body == NULL); /* streamed, not buffered */
     CHECK_INT(r.body_bytes, 100000);
+    /* An error answer goes to the result, not to the sink. */
+    struct sink_ctx k3 = {0};
+    char limited[256]; /* url() returns a shared buffer that rq still points to */
+    snprintf(limited, sizeof limited, "%s/limited", loopsrv_url(s));
+    struct http_request rq3 = {.url = limited, .sink = sink, .sink_ctx = &k3};
+    CHECK_INT(http_get(c, &rq3, &r), 0);
+    CHECK_INT(r.status, 429);
+    CHECK_INT(k3.calls, 0);
+    CHECK(r.body && strstr(r.body, "rate limited") != NULL);
+    http_result_fini(&r);
     struct sink_ctx k2 = {.stop_after = 1};
     rq.sink_ctx = &k2;
     CHECK_INT(http_get(c, &rq, &r), -1);
