@@ -38,8 +38,7 @@ struct http_header {
 
 /* Streaming sink: receives a 2xx body in pieces (any other status's body is
  * kept, up to 4 KB, in the result for the message instead); return 0 to go
- * on, -1 to abort
- * (the result then says "aborted by the reader"). */
+ * on, -1 to abort (the result then says "aborted by the reader"). */
 typedef int (*http_sink_fn)(void *ctx, const char *data, size_t len);
 
 struct http_request {
