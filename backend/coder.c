@@ -158,6 +158,14 @@ static void coder_get(struct coder *c, const char *path, struct outcome *o)
     int rc = http_get(c->http, &rq, &o->res);
     free(url);
     if (o->res.build_version[0]) {
+        if (c->version[0] && strcmp(c->version, o->res.build_version) != 0) {
+            /* An upgrade (or a replica on another version): what this server
+             * accepts may have changed, so learn it again. */
+            c->daemons_limit_param = c->daemons_offline_param = true;
+            c->jobs_limit_param = c->jobs_status_param = true;
+            c->use_regions = false;
+            c->jobs_missing_until = 0;
+        }
         snprintf(c->version, sizeof c->version, "%s", o->res.build_version);
     }
     if (rc != 0) {

@@ -539,10 +539,11 @@ struct fake {
     int replicas_mode; /* 0 ok, 1 404 resource, 2 500, 3 429, 4 redirect */
     int proxies_mode;  /* 0 ok, 1 403 feature */
     int reject_offline;
-    int health_mode; /* 0 ok, 1 in progress */
-    int no_jobs;     /* an old build without the org job list */
-    int slow_ms;     /* delay for replicas and provisioner lists */
-    int no_daemons;  /* daemon lists answer 404 resource-not-found */
+    int health_mode;     /* 0 ok, 1 in progress */
+    int no_jobs;         /* an old build without the org job list */
+    int slow_ms;         /* delay for replicas and provisioner lists */
+    int no_daemons;      /* daemon lists answer 404 resource-not-found */
+    const char *version; /* X-Coder-Build-Version, default v2.38.5+3f0c1a7 */
     char redirect_to[128];
     char reset[32];
 };
@@ -600,7 +601,7 @@ static void fake_handler(void *ctx, const struct loopsrv_req *rq, struct loopsrv
     struct fake *f = ctx;
     const char *p = rq->path;
     out->hdr_name[0] = "X-Coder-Build-Version";
-    out->hdr_value[0] = "v2.38.5+3f0c1a7";
+    out->hdr_value[0] = f->version ? f->version : "v2.38.5+3f0c1a7";
     if (f->slow_ms && (strstr(p, "/replicas") || strstr(p, "/provisioner"))) {
         out->delay_ms = f->slow_ms;
     }
@@ -880,6 +881,21 @@ TEST(coder_poller_drops_rejected_query_param)
         CHECK(!strstr(rq.query, "offline="));
     }
     CHECK_INT(count_path(srv, "/provisionerdaemons"), 2); /* no failed first try any more */
+    snapshot_unref(s);
+    /* After an upgrade the parameter is tried again. */
+    f.reject_offline = 0;
+    f.version = "v2.39.0+aaaaaaa";
+    loopsrv_reset(srv);
+    s = poll_once(st, now + 30);
+    CHECK_STR(s->deployment.version, "v2.39.0+aaaaaaa");
+    size_t with_offline = 0;
+    total = loopsrv_count(srv);
+    for (size_t i = 0; i < total; i++) {
+        struct loopsrv_req rq;
+        CHECK_INT(loopsrv_get(srv, i, &rq), 0);
+        with_offline += strstr(rq.query, "offline=true") != NULL;
+    }
+    CHECK_INT(with_offline, 2);
     snapshot_unref(s);
     coder_source_ops.destroy(st);
     loopsrv_stop(srv);
