@@ -8,7 +8,7 @@
 #include "backend/sources.h"
 
 const struct source_ops *const sources_list[] = {
-    /* Each kind's ops table joins here, in the order above, as it lands. */
+    &coder_source_ops,
     NULL,
 };
 
