@@ -138,6 +138,13 @@ void screen_free(struct screen *s)
         return;
     }
     emergency.active = 0;
+    char *smcup = tigetstr("smcup");
+    if (!smcup || smcup == (char *)-1) {
+        /* No alternate screen to go back to: leave a clean one, not our last frame. */
+        werase(stdscr);
+        wnoutrefresh(stdscr);
+        doupdate();
+    }
     curs_set(1);
     endwin();
     delscreen(s->term);
