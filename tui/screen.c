@@ -82,20 +82,12 @@ static void init_roles(struct screen *s, bool default_colors)
     }
 }
 
-struct screen *screen_new(bool no_color, struct err *e)
+/* Starts curses on the given streams and sets up modes and colours. */
+static struct screen *start(FILE *in, FILE *out, const char *termname, bool no_color, struct err *e)
 {
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        err_set(e, "the console needs a terminal (for a report, try 'scaletop snapshot')");
-        return NULL;
-    }
-    struct termios tty;
-    if (tcgetattr(STDIN_FILENO, &tty) != 0) {
-        err_set(e, "cannot read the terminal's settings");
-        return NULL;
-    }
-    SCREEN *term = newterm(NULL, stdout, stdin);
+    SCREEN *term = newterm(termname, out, in);
     if (!term) {
-        const char *t = getenv("TERM");
+        const char *t = termname ? termname : getenv("TERM");
         err_set(e, "cannot use terminal type '%s' (check TERM)", t ? t : "");
         return NULL;
     }
@@ -116,7 +108,25 @@ struct screen *screen_new(bool no_color, struct err *e)
     s->color = theme_want_color(no_color, getenv("NO_COLOR"), has_colors() ? COLORS : 0);
     theme_init(&s->theme, s->color);
     init_roles(s, default_colors);
+    s->full = true;
+    return s;
+}
 
+struct screen *screen_new(bool no_color, struct err *e)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        err_set(e, "the console needs a terminal (for a report, try 'scaletop snapshot')");
+        return NULL;
+    }
+    struct termios tty;
+    if (tcgetattr(STDIN_FILENO, &tty) != 0) {
+        err_set(e, "cannot read the terminal's settings");
+        return NULL;
+    }
+    struct screen *s = start(stdin, stdout, NULL, no_color, e);
+    if (!s) {
+        return NULL;
+    }
     emergency.tty = tty;
     emergency.exit_len = 0;
     add_exit_cap("sgr0");
@@ -128,8 +138,13 @@ struct screen *screen_new(bool no_color, struct err *e)
         emergency.exit_len += 2;
     }
     emergency.active = 1;
-    s->full = true;
     return s;
+}
+
+struct screen *screen_new_stream(FILE *in, FILE *out, const char *term, bool no_color,
+                                 struct err *e)
+{
+    return start(in, out, term, no_color, e);
 }
 
 void screen_free(struct screen *s)

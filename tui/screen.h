@@ -11,6 +11,7 @@
 #include "tui/canvas.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct screen;
 
@@ -19,6 +20,13 @@ struct screen;
  * Returns NULL with a message in e when stdin/stdout is not a terminal or
  * TERM is unknown. UI thread only; one screen at a time. */
 struct screen *screen_new(bool no_color, struct err *e);
+
+/* Like screen_new on given streams and terminal type (NULL: $TERM), with
+ * no terminal check: for tests that count the bytes a flush writes. The
+ * crash-restore path is not armed. Returns NULL with a message in e when
+ * the terminal type is unknown. */
+struct screen *screen_new_stream(FILE *in, FILE *out, const char *term, bool no_color,
+                                 struct err *e);
 
 /* Gives the terminal back as it was and frees s; NULL is allowed. */
 void screen_free(struct screen *s);
