@@ -210,6 +210,22 @@ else
     fail skeleton-no-color "console did not start"
 fi
 
+# --ascii and --no-color on a UTF-8 colour terminal.
+start 80 24 xterm-256color C.UTF-8
+launch --ascii --no-color
+if wait_for 'Overview'; then
+    check_golden skeleton-ascii-flag 80x24-ascii
+    if t capture-pane -p -e -t "$SESS" | grep -q "$(printf '\033')\[[0-9;]*[34][0-7][;m]"; then
+        fail skeleton-no-color-flag "colour attributes with --no-color"
+    else
+        ok skeleton-no-color-flag
+    fi
+    t send-keys -t "$SESS" q
+    restored skeleton-flags-q-restores 0
+else
+    fail skeleton-ascii-flag "console did not start: $(screen | grep -v '^$' | tail -n 3 | tr '\n' '|')"
+fi
+
 # --- outside tmux ----------------------------------------------------------
 out=$("$SCALETOP" --bogus 2>&1)
 rc=$?

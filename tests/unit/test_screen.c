@@ -84,6 +84,38 @@ TEST(screen_flush_writes_only_what_changed)
     fclose(in);
 }
 
+TEST(screen_flush_200x60_tick_within_budget)
+{
+    setenv("COLUMNS", "200", 1);
+    setenv("LINES", "60", 1);
+    FILE *out = tmpfile();
+    FILE *in = fopen("/dev/null", "r");
+    struct err e = {{0}};
+    struct screen *s = screen_new_stream(in, out, "xterm-256color", true, &e);
+    CHECK(s != NULL);
+    if (!s) {
+        fclose(out);
+        fclose(in);
+        return;
+    }
+    CHECK(!screen_color(s)); /* no_color asked */
+    struct canvas *c = canvas_new(200, 60, false);
+    struct view v;
+    view_init(&v);
+    view_render(c, canvas_bounds(c), &v, NULL, "2026-11-27 03:12:59 UTC");
+    long first = bytes_of_flush(s, c, out);
+    CHECK(first > 6 * 2 * 60 * 3); /* at least the frames top and bottom lines */
+    view_render(c, canvas_bounds(c), &v, NULL, "2026-11-27 03:13:00 UTC");
+    long tick = bytes_of_flush(s, c, out);
+    printf("# 200x60: first %ld tick %ld\n", first, tick);
+    CHECK(tick > 0 && tick <= 2048); /* DESIGN.md §9: <= 2 KB a refresh at 200x60 */
+    CHECK_INT(bytes_of_flush(s, c, out), 0);
+    canvas_free(c);
+    screen_free(s);
+    fclose(out);
+    fclose(in);
+}
+
 TEST(screen_unknown_terminal_is_an_error)
 {
     FILE *out = tmpfile();
