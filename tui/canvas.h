@@ -43,8 +43,11 @@ void canvas_resize(struct canvas *c, int w, int h);
 /* Blanks every cell (a space, role normal). */
 void canvas_clear(struct canvas *c);
 
+/* The canvas's width in cells. */
 int canvas_width(const struct canvas *c);
+/* The canvas's height in cells. */
 int canvas_height(const struct canvas *c);
+/* True when the canvas draws ASCII only (--ascii or a non-UTF-8 locale). */
 bool canvas_ascii(const struct canvas *c);
 /* The glyph table the canvas draws with; never NULL. */
 const struct glyphs *canvas_glyphs(const struct canvas *c);
@@ -56,12 +59,15 @@ const struct cell *canvas_cell(const struct canvas *c, int x, int y);
 /* Row y (canvas_width cells), or NULL outside; borrowed. */
 const struct cell *canvas_row(const struct canvas *c, int y);
 
-/* Rectangle helpers. */
+/* A rectangle; negative sizes become 0 (empty). */
 struct rect canvas_rect(int x, int y, int w, int h);
+/* The overlap of a and b (empty if none). */
 struct rect canvas_rect_intersect(struct rect a, struct rect b);
 /* r shrunk by n cells on every side (empty if nothing is left). */
 struct rect canvas_rect_inset(struct rect r, int n);
+/* True when r has no cell. */
 bool canvas_rect_empty(struct rect r);
+/* True when (x, y) is a cell of r. */
 bool canvas_rect_contains(struct rect r, int x, int y);
 
 /* Writes len bytes of UTF-8 text at (x, y), clipped to clip and the canvas.
