@@ -244,3 +244,28 @@ TEST(panes_listed_once)
     }
     CHECK_INT(panes_find("nope"), -1);
 }
+
+TEST(layout_header_and_footer_lines)
+{
+    utf8_locale();
+    struct canvas *c = canvas_new(80, 4, false);
+    struct layout_header live = {.time_text = TIME_TEXT, .right_text = "https://coder.example"};
+    struct layout_header replay = {
+        .replay = true,
+        .time_text = TIME_TEXT,
+        .right_text = "https://a-very-long-deployment-name.example.com/with/a/path"};
+    static const struct layout_hint hints[] = {
+        {"q", "quit"}, {"Tab", "next pane"}, {"z", "zoom"}, {"^L", "redraw"}, {"?", "help me"}};
+    layout_draw_header(c, canvas_rect(0, 0, 80, 1), &live);
+    layout_draw_header(c, canvas_rect(0, 1, 60, 1), &replay);
+    layout_draw_footer(c, canvas_rect(0, 2, 60, 1), hints, 5);
+    layout_draw_footer(c, canvas_rect(0, 3, 30, 1), hints, 5);
+    char *t = canvas_dump_text(c), *r = canvas_dump_roles(c);
+    /* The URL is right-aligned when it fits, truncated after the time when not;
+     * a hint that does not fit whole is left out. */
+    CHECK_GOLDEN("layout/header-footer.txt", t);
+    CHECK_GOLDEN("layout/header-footer.roles", r);
+    free(t);
+    free(r);
+    canvas_free(c);
+}
