@@ -19,7 +19,8 @@ SOCK="scaletop-test-$$"
 BIN="$(cd "$(dirname "$SCALETOP")" && pwd)/$(basename "$SCALETOP")"
 GOLDEN="$(pwd)/tests/golden/layout"
 printf 'set -g status off\nset -g history-limit 0\n' >"$SCRATCH/tmux.conf"
-trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+SOCK_PATH="${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
+trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1; rm -f "$SOCK_PATH"; rm -rf "$SCRATCH"' EXIT
 
 # A runner that records the console's pid (so a test can signal it) and
 # prints its exit status. It ignores SIGINT itself, so that Ctrl-C, which
