@@ -237,3 +237,14 @@ out=$("$SCALETOP" </dev/null 2>&1)
 rc=$?
 check_eq skeleton-no-terminal-status "$rc" 1
 check_contains skeleton-no-terminal-message "$out" "needs a terminal"
+
+# An unknown TERM: a clear message naming it, not a crash or a mangled tty
+# (tested here, not in a unit test: ncurses keeps the failed terminal's
+# memory until exit, which valgrind and LeakSanitizer would report).
+start 80 24 no-such-terminal-xyz C
+launch
+if wait_for 'EXIT=1' && screen | grep -qF "cannot use terminal type 'no-such-terminal-xyz'"; then
+    ok skeleton-unknown-term
+else
+    fail skeleton-unknown-term "$(screen | grep -v '^$' | tail -n 3 | tr '\n' '|')"
+fi
