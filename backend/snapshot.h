@@ -232,6 +232,10 @@ struct namespace_quota {
     const char *name;
     struct quantity_pair *resources;
     size_t nresources;
+    /* TRI_TRUE when a LimitRange in the namespace gives containers default
+     * requests/limits; without one, a quota on requests.* or limits.* rejects
+     * pods that set none. TRI_UNKNOWN when limit ranges were not listed. */
+    enum tri limitrange_defaults;
 };
 
 struct coder_quota {
