@@ -873,6 +873,17 @@ static int k8s_get(struct k8s_client *c, const char *token, const char *path, do
         if (b->over) {
             f->reason = REASON_BAD_RESPONSE;
             snprintf(f->msg, sizeof f->msg, "response larger than %zu bytes", c->max_body);
+        } else if (rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE) {
+            f->reason = REASON_NONE; /* our own credentials, not the server */
+            snprintf(f->msg, sizeof f->msg,
+                     "TLS set-up failed: %s (check the client certificate, key and CA of %s)", why,
+                     c->auth.origin ? c->auth.origin : "the kubeconfig");
+        } else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+            f->reason = REASON_UNREACHABLE;
+            snprintf(f->msg, sizeof f->msg,
+                     "TLS verification of %s failed: %s (is certificate-authority the cluster's "
+                     "CA?)",
+                     c->auth.server, why);
         } else if (rc == CURLE_OPERATION_TIMEDOUT) {
             f->reason = REASON_TIMEOUT;
             snprintf(f->msg, sizeof f->msg, "timeout after %ld ms: %s", timeout_ms, why);

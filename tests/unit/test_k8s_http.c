@@ -26,6 +26,8 @@ struct fake {
     int forbid_quotas; /* 403 on resourcequotas */
     int gone;          /* 1: 410 once on the last pods page; 2: always */
     int slices_404;    /* EndpointSlices API absent */
+    int endless_nodes; /* a continue token on every nodes page */
+    int garbage_pods;  /* pods answer 200 with a truncated body */
     int gone_sent;     /* counters, written by the server thread */
     int pod_requests;
     int unauthorized;
@@ -130,6 +132,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 "cannot list resource \\\"nodes\\\" in API group \\\"\\\" at the "
                 "cluster scope");
         }
+        if (f->endless_nodes) {
+            return list_reply(c, node_page, 0, 0, "again");
+        }
         int off = cont ? atoi(cont + 2) : 0; /* "n:OFF", one node per page */
         char next[16];
         snprintf(next, sizeof next, "n:%d", off + 1);
@@ -137,6 +142,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (strcmp(url, "/api/v1/pods") == 0) {
         __atomic_add_fetch(&f->pod_requests, 1, __ATOMIC_SEQ_CST);
+        if (f->garbage_pods) {
+            return reply(c, 200, "{\"kind\":\"PodList\",\"items\":[{\"metadata\":");
+        }
         const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fieldSelector");
         snprintf(f->field_selector, sizeof f->field_selector, "%s", fs ? fs : "");
         int filtered = fs && strcmp(fs, "status.phase!=Succeeded,status.phase!=Failed") == 0;
@@ -194,7 +202,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     return status_reply(c, 404, "NotFound", "not found");
 }
 
-static void fake_start(struct fake *f, const char *token)
+/* Starts the fake API on 127.0.0.1 (an ephemeral port), over TLS when a
+ * key and certificate are given. */
+static void fake_start_tls(struct fake *f, const char *token, const char *key, const char *cert)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->token, sizeof f->token, "%s", token);
@@ -202,13 +212,24 @@ static void fake_start(struct fake *f, const char *token)
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handler, f,
-                            MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_END);
+    if (key) {
+        f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL, NULL,
+                                handler, f, MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_HTTPS_MEM_KEY,
+                                key, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_END);
+    } else {
+        f->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handler, f,
+                                MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_END);
+    }
     if (!f->d) {
         test_fail(__FILE__, __LINE__, "cannot start the loopback server");
         return;
     }
     f->port = MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT)->port;
+}
+
+static void fake_start(struct fake *f, const char *token)
+{
+    fake_start_tls(f, token, NULL, NULL);
 }
 
 static void fake_stop(struct fake *f)
@@ -455,9 +476,6 @@ TEST(k8s_http_silent_server_times_out)
     CHECK(getsockname(ls, (struct sockaddr *)&sin, &sl) == 0);
     struct config cfg;
     struct k8s_client *c = client_for(ntohs(sin.sin_port), "t", NULL, &cfg);
-    cfg.request_timeout_s = 1;
-    k8s_client_free(c);
-    c = client_for(ntohs(sin.sin_port), "t", NULL, &cfg);
     struct snapshot *s = snapshot_new(1000);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -470,6 +488,41 @@ TEST(k8s_http_silent_server_times_out)
     snapshot_unref(s);
     k8s_client_free(c);
     close(ls);
+}
+
+TEST(k8s_http_endless_continue_is_bounded)
+{
+    struct fake f;
+    fake_start(&f, "t");
+    f.endless_nodes = 1;
+    struct config cfg;
+    struct k8s_client *c = client_for(f.port, "t", NULL, &cfg);
+    struct snapshot *s = snapshot_new(1000);
+    k8s_poll(c, &cfg, s, 1000);
+    const struct source_state *src = k8s_src(s);
+    CHECK(src && src->status == SOURCE_ERROR && src->reason == REASON_BAD_RESPONSE);
+    CHECK(src && src->error && strstr(src->error, "more than 2000 pages"));
+    snapshot_unref(s);
+    k8s_client_free(c);
+    fake_stop(&f);
+}
+
+TEST(k8s_http_truncated_body_is_a_bad_response)
+{
+    struct fake f;
+    fake_start(&f, "t");
+    f.garbage_pods = 1;
+    struct config cfg;
+    struct k8s_client *c = client_for(f.port, "t", NULL, &cfg);
+    struct snapshot *s = snapshot_new(1000);
+    k8s_poll(c, &cfg, s, 1000);
+    const struct source_state *src = k8s_src(s);
+    CHECK(src && src->status == SOURCE_ERROR && src->reason == REASON_BAD_RESPONSE);
+    CHECK(src && src->error && strstr(src->error, "list pods"));
+    CHECK(isnan(s->capacity.cluster.cpu_allocatable_cores));
+    snapshot_unref(s);
+    k8s_client_free(c);
+    fake_stop(&f);
 }
 
 TEST(k8s_http_discovery_endpointslices)
@@ -509,4 +562,159 @@ TEST(k8s_http_discovery_endpointslices)
     CHECK(strstr(e.msg, "other") && strstr(e.msg, "404"));
     k8s_client_free(c);
     fake_stop(&f);
+}
+
+/* --- TLS: the kubeconfig's CA data and client certificate data reach libcurl */
+
+struct pki {
+    char dir[64];
+    char *ca_b64, *cert_b64, *key_b64, *other_ca_b64;
+    char *srv_key, *srv_cert;
+};
+
+static char *pki_read(const struct pki *p, const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", p->dir, name);
+    char *t = test_read_file(path, NULL);
+    if (t && t[0] != '-') {
+        t[strcspn(t, "\n")] = '\0'; /* one base64 line */
+    }
+    return t;
+}
+
+/* A CA, a server certificate for 127.0.0.1 and a client certificate, made
+ * with the openssl command line; a second, unrelated CA. */
+static int pki_make(struct pki *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->dir, sizeof p->dir, "/tmp/scaletop-pki-XXXXXX");
+    if (!mkdtemp(p->dir)) {
+        return -1;
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { "
+             "EC='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'; "
+             "openssl req -x509 $EC -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca && "
+             "openssl req -x509 $EC -keyout ca2.key -out ca2.crt -days 2 -subj /CN=other-ca && "
+             "printf 'subjectAltName=IP:127.0.0.1\\n' > san && "
+             "openssl req $EC -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
+             "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+             "-out srv.crt -days 2 -extfile san && "
+             "openssl req $EC -keyout cli.key -out cli.csr -subj /CN=scaletop && "
+             "openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+             "-out cli.crt -days 2 && "
+             "openssl base64 -A -in ca.crt > ca.b64 && openssl base64 -A -in ca2.crt > ca2.b64 && "
+             "openssl base64 -A -in cli.crt > cli.b64 && openssl base64 -A -in cli.key > key.b64; "
+             "} >/dev/null 2>&1",
+             p->dir);
+    if (system(cmd) != 0) {
+        return -1;
+    }
+    p->ca_b64 = pki_read(p, "ca.b64");
+    p->other_ca_b64 = pki_read(p, "ca2.b64");
+    p->cert_b64 = pki_read(p, "cli.b64");
+    p->key_b64 = pki_read(p, "key.b64");
+    p->srv_key = pki_read(p, "srv.key");
+    p->srv_cert = pki_read(p, "srv.crt");
+    return p->ca_b64 && p->other_ca_b64 && p->cert_b64 && p->key_b64 && p->srv_key && p->srv_cert
+               ? 0
+               : -1;
+}
+
+static void pki_free(struct pki *p)
+{
+    free(p->ca_b64);
+    free(p->other_ca_b64);
+    free(p->cert_b64);
+    free(p->key_b64);
+    free(p->srv_key);
+    free(p->srv_cert);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", p->dir);
+    if (p->dir[0] && system(cmd) != 0) {
+        test_fail(__FILE__, __LINE__, "cannot remove %s", p->dir);
+    }
+}
+
+/* Writes a kubeconfig for https://127.0.0.1:port into the PKI directory. */
+static void pki_kubeconfig(const struct pki *p, int port, const char *ca_b64, const char *key_b64,
+                           char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/kubeconfig", p->dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        return;
+    }
+    fprintf(f,
+            "apiVersion: v1\nkind: Config\ncurrent-context: tls\n"
+            "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:%d\n"
+            "    certificate-authority-data: %s\n"
+            "contexts:\n- name: tls\n  context: {cluster: c, user: u, namespace: coder}\n"
+            "users:\n- name: u\n  user:\n    token: tls-token\n"
+            "    client-certificate-data: %s\n    client-key-data: %s\n",
+            port, ca_b64, p->cert_b64, key_b64);
+    fclose(f);
+}
+
+static const struct source_state *poll_kubeconfig(const char *path, struct snapshot *s)
+{
+    struct kubeconfig_auth a;
+    struct err e = {{0}};
+    if (kubeconfig_load(path, NULL, &a, &e) != 0) {
+        test_fail(__FILE__, __LINE__, "kubeconfig: %s", e.msg);
+        return NULL;
+    }
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.connect_timeout_s = 2;
+    cfg.request_timeout_s = 2;
+    struct k8s_client *c = k8s_client_new(&a, &cfg);
+    CHECK_STR(k8s_client_namespace(c), "coder");
+    k8s_poll(c, &cfg, s, 1000);
+    k8s_client_free(c);
+    return k8s_src(s);
+}
+
+TEST(k8s_https_kubeconfig_ca_and_client_cert_data)
+{
+    struct pki p;
+    if (pki_make(&p) != 0) {
+        test_fail(__FILE__, __LINE__, "cannot make test certificates with openssl");
+        pki_free(&p);
+        return;
+    }
+    struct fake f;
+    fake_start_tls(&f, "tls-token", p.srv_key, p.srv_cert);
+    char path[128];
+
+    pki_kubeconfig(&p, f.port, p.ca_b64, p.key_b64, path, sizeof path);
+    struct snapshot *s = snapshot_new(1000);
+    const struct source_state *src = poll_kubeconfig(path, s);
+    CHECK(src && src->status == SOURCE_OK);
+    if (src && src->status != SOURCE_OK) {
+        test_fail(__FILE__, __LINE__, "error: %s", src->error ? src->error : "");
+    }
+    check_full_cluster(s);
+    snapshot_unref(s);
+
+    /* A CA that did not sign the server's certificate: verification fails. */
+    pki_kubeconfig(&p, f.port, p.other_ca_b64, p.key_b64, path, sizeof path);
+    s = snapshot_new(1000);
+    src = poll_kubeconfig(path, s);
+    CHECK(src && src->status == SOURCE_ERROR && src->reason == REASON_UNREACHABLE);
+    CHECK(src && src->error && strstr(src->error, "TLS verification of https://127.0.0.1"));
+    snapshot_unref(s);
+
+    /* A client key that does not belong to the certificate is refused. */
+    pki_kubeconfig(&p, f.port, p.ca_b64, p.other_ca_b64, path, sizeof path);
+    s = snapshot_new(1000);
+    src = poll_kubeconfig(path, s);
+    CHECK(src && src->status == SOURCE_ERROR && src->error &&
+          strstr(src->error, "TLS set-up failed") && strstr(src->error, "private key"));
+    snapshot_unref(s);
+
+    fake_stop(&f);
+    pki_free(&p);
 }
