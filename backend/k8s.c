@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define K8S_MIN_BODY_BYTES (32u << 20)
@@ -632,7 +633,9 @@ struct k8s_client {
     long connect_timeout_ms, request_timeout_ms;
     double budget_s; /* one whole poll */
     size_t max_body;
-    double last_ok; /* NAN until a poll succeeds */
+    double last_ok;     /* NAN until a poll succeeds */
+    double retry_after; /* seconds from the last answer's Retry-After, 0 if none */
+    double not_before;  /* monotonic time before which a 429 asked us not to poll */
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -671,6 +674,23 @@ static size_t k8s_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Keeps a Retry-After given in seconds (429 and 503 answers carry one). */
+static size_t k8s_header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct k8s_client *c = userdata;
+    size_t n = size * nitems;
+    static const char name[] = "retry-after:";
+    if (n > sizeof name - 1 && strncasecmp(buf, name, sizeof name - 1) == 0) {
+        char val[32];
+        size_t vl = n - (sizeof name - 1) < sizeof val - 1 ? n - (sizeof name - 1) : sizeof val - 1;
+        memcpy(val, buf + sizeof name - 1, vl);
+        val[vl] = '\0';
+        double v = strtod(val, NULL);
+        c->retry_after = v > 0 && v < 3600 ? v : 0;
+    }
+    return n;
+}
+
 struct k8s_client *k8s_client_new(struct kubeconfig_auth *auth, const struct config *cfg)
 {
     struct k8s_client *c = xcalloc(1, sizeof *c);
@@ -698,6 +718,8 @@ struct k8s_client *k8s_client_new(struct kubeconfig_auth *auth, const struct con
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, k8s_write_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, k8s_header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
     struct kubeconfig_auth *a = &c->auth;
     if (a->ca_data) {
         struct curl_blob blob = {a->ca_data, a->ca_data_len, CURL_BLOB_COPY};
@@ -816,8 +838,9 @@ static void k8s_http_fail(struct k8s_client *c, long status, const struct k8s_bo
         break;
     case 429:
         f->reason = REASON_RATE_LIMITED;
-        snprintf(f->msg, sizeof f->msg, "rate limited (429) to %s %s%s%s", verb, resource, sep,
-                 detail);
+        snprintf(f->msg, sizeof f->msg, "rate limited (429) to %s %s; retry after %.0f s%s%s", verb,
+                 resource, c->retry_after > 0 ? c->retry_after : 1, sep, detail);
+        c->not_before = k8s_mono() + (c->retry_after > 0 ? c->retry_after : 1);
         break;
     default:
         f->reason = status >= 500 ? REASON_SERVER_ERROR : REASON_BAD_RESPONSE;
@@ -864,6 +887,7 @@ static int k8s_get(struct k8s_client *c, const char *token, const char *path, do
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     c->curl_err[0] = '\0';
+    c->retry_after = 0;
     CURLcode rc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
@@ -903,8 +927,8 @@ typedef void (*k8s_reset_fn)(void *ctx);
 /* Lists a collection page by page, handing every item to fn. On 410 Gone
  * with a continue token the list starts over (reset() first). 0 or -1 with f. */
 static int k8s_list(struct k8s_client *c, const char *token, const char *path, const char *query,
-                    const char *resource, const char *ns, double deadline, k8s_item_fn fn,
-                    k8s_reset_fn reset, void *ctx, struct k8s_fail *f)
+                    int page_limit, const char *resource, const char *ns, double deadline,
+                    k8s_item_fn fn, k8s_reset_fn reset, void *ctx, struct k8s_fail *f)
 {
     struct k8s_body body = {0};
     char *cont = NULL;
@@ -920,7 +944,7 @@ static int k8s_list(struct k8s_client *c, const char *token, const char *path, c
         if (cont) {
             esc = curl_easy_escape(c->curl, cont, 0);
         }
-        char *url = xasprintf("%s?limit=%d%s%s%s%s", path, K8S_PAGE_LIMIT, query ? "&" : "",
+        char *url = xasprintf("%s?limit=%d%s%s%s%s", path, page_limit, query ? "&" : "",
                               query ? query : "", esc ? "&continue=" : "", esc ? esc : "");
         curl_free(esc);
         long status = 0;
@@ -1085,30 +1109,36 @@ void k8s_poll(struct k8s_client *c, const struct config *cfg, struct snapshot *s
     struct err e;
     int failed = 0;
 
-    if (kubeconfig_token(&c->auth, &token, &e) != 0) {
+    if (t0 < c->not_before) {
+        f.reason = REASON_RATE_LIMITED;
+        snprintf(f.msg, sizeof f.msg, "rate limited by the API server; next attempt in %.0f s",
+                 ceil(c->not_before - t0));
+        failed = 1;
+    } else if (kubeconfig_token(&c->auth, &token, &e) != 0) {
         f.reason = REASON_UNAUTHORIZED;
         snprintf(f.msg, sizeof f.msg, "%s", e.msg);
         failed = 1;
     }
-    if (!failed && k8s_list(c, token, "/api/v1/nodes", NULL, "nodes", NULL, deadline, k8s_on_node,
-                            k8s_reset_nodes_cb, &x, &f) != 0) {
+    if (!failed && k8s_list(c, token, "/api/v1/nodes", NULL, K8S_PAGE_LIMIT, "nodes", NULL,
+                            deadline, k8s_on_node, k8s_reset_nodes_cb, &x, &f) != 0) {
         failed = 1;
     }
     if (!failed && k8s_list(c, token, "/api/v1/pods",
                             "fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed",
-                            "pods", NULL, deadline, k8s_on_pod, k8s_reset_pods_cb, &x, &f) != 0) {
+                            K8S_POD_PAGE_LIMIT, "pods", NULL, deadline, k8s_on_pod,
+                            k8s_reset_pods_cb, &x, &f) != 0) {
         failed = 1;
     }
     if (!failed) {
         struct k8s_fail of = {REASON_NONE, 0, ""};
-        if (k8s_list(c, token, "/api/v1/resourcequotas", NULL, "resourcequotas", NULL, deadline,
-                     k8s_on_quota, k8s_reset_quotas_cb, &x, &of) != 0) {
+        if (k8s_list(c, token, "/api/v1/resourcequotas", NULL, K8S_PAGE_LIMIT, "resourcequotas",
+                     NULL, deadline, k8s_on_quota, k8s_reset_quotas_cb, &x, &of) != 0) {
             k8s_reset_quotas_cb(&x);
             k8s_append(errors, sizeof errors, of.msg);
         }
         of.msg[0] = '\0';
-        if (k8s_list(c, token, "/api/v1/limitranges", NULL, "limitranges", NULL, deadline,
-                     k8s_on_limitrange, k8s_reset_limitranges_cb, &x, &of) != 0) {
+        if (k8s_list(c, token, "/api/v1/limitranges", NULL, K8S_PAGE_LIMIT, "limitranges", NULL,
+                     deadline, k8s_on_limitrange, k8s_reset_limitranges_cb, &x, &of) != 0) {
             k8s_reset_limitranges_cb(&x);
             k8s_append(errors, sizeof errors, of.msg);
         } else {
@@ -1226,8 +1256,8 @@ int k8s_discover_metrics(struct k8s_client *c, const char *ns, const char *servi
     char *query = xasprintf("labelSelector=kubernetes.io%%2Fservice-name%%3D%s", esvc);
     double deadline = k8s_mono() + c->budget_s;
     struct k8s_fail f = {REASON_NONE, 0, ""};
-    int rc = k8s_list(c, token, path, query, "endpointslices", ns, deadline, k8s_on_slice,
-                      k8s_disc_reset, &d, &f);
+    int rc = k8s_list(c, token, path, query, K8S_PAGE_LIMIT, "endpointslices", ns, deadline,
+                      k8s_on_slice, k8s_disc_reset, &d, &f);
     if (rc != 0 && (f.status == 403 || f.status == 404)) {
         /* Older clusters, or a role that may read only Endpoints. */
         char first[K8S_MSG_MAX];

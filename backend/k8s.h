@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #define K8S_PAGE_LIMIT      500  /* items per list page */
+#define K8S_POD_PAGE_LIMIT  200  /* pods carry whole specs: smaller pages, less memory */
 #define K8S_MAX_PAGES       2000 /* per list, whatever continue says */
 #define K8S_MAX_RESTARTS    3    /* list restarts after 410 Gone */
 #define K8S_METRICS_PORT    2112 /* coderd's Prometheus port in the Helm chart */

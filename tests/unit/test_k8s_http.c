@@ -28,7 +28,9 @@ struct fake {
     int slices_404;    /* EndpointSlices API absent */
     int endless_nodes; /* a continue token on every nodes page */
     int garbage_pods;  /* pods answer 200 with a truncated body */
-    int gone_sent;     /* counters, written by the server thread */
+    int throttle;      /* 429 with Retry-After: 1 on nodes */
+    int node_requests;
+    int gone_sent; /* counters, written by the server thread */
     int pod_requests;
     int unauthorized;
     char field_selector[128];
@@ -131,6 +133,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 "nodes is forbidden: User \\\"system:serviceaccount:coder:scaletop\\\" "
                 "cannot list resource \\\"nodes\\\" in API group \\\"\\\" at the "
                 "cluster scope");
+        }
+        __atomic_add_fetch(&f->node_requests, 1, __ATOMIC_SEQ_CST);
+        if (f->throttle) {
+            struct MHD_Response *r =
+                MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+            MHD_add_response_header(r, "Retry-After", "1");
+            enum MHD_Result ret = MHD_queue_response(c, 429, r);
+            MHD_destroy_response(r);
+            return ret;
         }
         if (f->endless_nodes) {
             return list_reply(c, node_page, 0, 0, "again");
@@ -520,6 +531,31 @@ TEST(k8s_http_truncated_body_is_a_bad_response)
     CHECK(src && src->status == SOURCE_ERROR && src->reason == REASON_BAD_RESPONSE);
     CHECK(src && src->error && strstr(src->error, "list pods"));
     CHECK(isnan(s->capacity.cluster.cpu_allocatable_cores));
+    snapshot_unref(s);
+    k8s_client_free(c);
+    fake_stop(&f);
+}
+
+TEST(k8s_http_429_retry_after_is_honoured)
+{
+    struct fake f;
+    fake_start(&f, "t");
+    f.throttle = 1;
+    struct config cfg;
+    struct k8s_client *c = client_for(f.port, "t", NULL, &cfg);
+    struct snapshot *s = snapshot_new(1000);
+    k8s_poll(c, &cfg, s, 1000);
+    const struct source_state *src = k8s_src(s);
+    CHECK(src && src->status == SOURCE_ERROR && src->reason == REASON_RATE_LIMITED);
+    CHECK(src && src->error && strstr(src->error, "retry after 1 s"));
+    snapshot_unref(s);
+    /* Polled again at once: no request is sent until the second is over. */
+    s = snapshot_new(1000.1);
+    k8s_poll(c, &cfg, s, 1000.1);
+    src = k8s_src(s);
+    CHECK(src && src->reason == REASON_RATE_LIMITED && src->error &&
+          strstr(src->error, "next attempt in 1 s"));
+    CHECK_INT(f.node_requests, 1);
     snapshot_unref(s);
     k8s_client_free(c);
     fake_stop(&f);
