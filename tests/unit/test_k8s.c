@@ -360,3 +360,37 @@ TEST(k8s_quota_malformed_quantity_kept_unknown)
     snapshot_unref(s);
     k8s_capacity_free(c);
 }
+
+TEST(k8s_unexpected_shapes_do_not_crash)
+{
+    static const char *odd[] = {
+        "[]",
+        "{}",
+        "{\"spec\":{\"containers\":\"x\",\"initContainers\":{}}}",
+        "{\"spec\":{\"containers\":[{\"resources\":{\"requests\":\"cpu\"}}]}}",
+        "{\"spec\":{\"containers\":[null,1,{\"resources\":null}]},\"status\":[]}",
+        "{\"metadata\":[],\"spec\":{\"nodeName\":5},\"status\":{\"phase\":7}}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        struct k8s_pod p;
+        struct k8s_node n;
+        struct err e = {{0}};
+        int rc = k8s_pod_parse(odd[i], strlen(odd[i]), &p, &e);
+        CHECK(rc == (i == 0 ? -1 : 0));
+        CHECK(i == 0 || (p.cpu_request_cores == 0 && p.node_name == NULL && !p.terminal));
+        k8s_pod_fini(&p);
+        rc = k8s_node_parse(odd[i], strlen(odd[i]), &n, &e);
+        CHECK(rc == (i == 0 ? -1 : 0));
+        CHECK(i == 0 || (!n.ready && isnan(n.cpu_allocatable_cores)));
+        k8s_node_fini(&n);
+    }
+    const char *obj =
+        "{\"metadata\":{\"name\":\"p\",\"namespace\":\"n\"},\"spec\":{\"containers\":"
+        "[{\"resources\":{\"requests\":{\"cpu\":{\"v\":1},\"memory\":1073741824}}}]}}";
+    struct k8s_pod p;
+    struct err e = {{0}};
+    CHECK(k8s_pod_parse(obj, strlen(obj), &p, &e) != 0);
+    CHECK(strstr(e.msg, "not a string or a number") != NULL);
+    CHECK(p.memory_request_bytes == 1073741824.0); /* a bare JSON number parses */
+    k8s_pod_fini(&p);
+}

@@ -754,3 +754,59 @@ TEST(k8s_https_kubeconfig_ca_and_client_cert_data)
     fake_stop(&f);
     pki_free(&p);
 }
+
+TEST(k8s_https_in_cluster_service_account)
+{
+    struct pki p;
+    if (pki_make(&p) != 0) {
+        test_fail(__FILE__, __LINE__, "cannot make test certificates with openssl");
+        pki_free(&p);
+        return;
+    }
+    /* The service-account directory: ca.crt, a token the kubelet rotates,
+     * the namespace. */
+    char path[160], cmd[400];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir sa && cp ca.crt sa/ca.crt && printf sa-token-1 > sa/token && "
+             "printf coder > sa/namespace",
+             p.dir);
+    CHECK(system(cmd) == 0);
+    snprintf(path, sizeof path, "%s/sa", p.dir);
+    struct fake f;
+    fake_start_tls(&f, "sa-token-1", p.srv_key, p.srv_cert);
+    char port[16];
+    snprintf(port, sizeof port, "%d", f.port);
+    struct kubeconfig_opts o;
+    memset(&o, 0, sizeof o);
+    o.service_host = "127.0.0.1";
+    o.service_port = port;
+    o.sa_dir = path;
+    struct kubeconfig_auth a;
+    struct err e = {{0}};
+    CHECK_INT(kubeconfig_resolve(&o, &a, &e), 1);
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.connect_timeout_s = 2;
+    cfg.request_timeout_s = 2;
+    struct k8s_client *c = k8s_client_new(&a, &cfg);
+    CHECK_STR(k8s_client_namespace(c), "coder");
+    struct snapshot *s = snapshot_new(1000);
+    k8s_poll(c, &cfg, s, 1000);
+    const struct source_state *src = k8s_src(s);
+    CHECK(src && src->status == SOURCE_OK);
+    check_full_cluster(s);
+    snapshot_unref(s);
+
+    /* Rotation: the next poll sends the new token. */
+    snprintf(f.token, sizeof f.token, "sa-token-2");
+    snprintf(cmd, sizeof cmd, "printf sa-token-2 > %s/sa/token", p.dir);
+    CHECK(system(cmd) == 0);
+    s = snapshot_new(1010);
+    k8s_poll(c, &cfg, s, 1010);
+    src = k8s_src(s);
+    CHECK(src && src->status == SOURCE_OK && src->last_ok == 1010);
+    snapshot_unref(s);
+    k8s_client_free(c);
+    fake_stop(&f);
+    pki_free(&p);
+}
