@@ -1158,6 +1158,13 @@ void k8s_poll(struct k8s_client *c, const struct config *cfg, struct snapshot *s
             hint = "grant the read-only ClusterRole of docs/kubernetes.md to scaletop's identity";
         }
         k8s_source(snap, st, f.reason, c->last_ok, latency_ms, f.msg, hint);
+        /* The declared limits are still listed; their usage is unknown. */
+        for (size_t i = 0; cfg && i < cfg->nsoft_limits && i < 16; i++) {
+            struct soft_limit *sl = snapshot_add_soft_limit(snap);
+            sl->name = snapshot_str(snap, cfg->soft_limits[i].name);
+            sl->limit = cfg->soft_limits[i].limit;
+            sl->used = NAN;
+        }
     } else {
         k8s_capacity_fill(x.cap, cfg, snap);
         if (x.warn[0]) {

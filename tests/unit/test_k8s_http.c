@@ -365,8 +365,16 @@ TEST(k8s_http_403_is_no_permission_naming_verb_and_resource)
     f.forbid_nodes = 1;
     struct config cfg;
     struct k8s_client *c = client_for(f.port, "t", NULL, &cfg);
+    char name[] = "aws vCPU", res[] = "node-cpu";
+    cfg.soft_limits[0].name = name;
+    cfg.soft_limits[0].resource = res;
+    cfg.soft_limits[0].limit = 64;
+    cfg.nsoft_limits = 1;
     struct snapshot *s = snapshot_new(1000);
     k8s_poll(c, &cfg, s, 1000);
+    CHECK_INT(s->capacity.nsoft_limits, 1); /* still listed, usage unknown */
+    CHECK(s->capacity.nsoft_limits == 1 && s->capacity.soft_limits[0].limit == 64 &&
+          isnan(s->capacity.soft_limits[0].used));
     const struct source_state *src = k8s_src(s);
     if (src) {
         CHECK_INT(src->status, SOURCE_DISABLED);
