@@ -529,23 +529,25 @@ double k8s_capacity_usage(const struct k8s_capacity *c, const char *resource)
     if (!resource) {
         return NAN;
     }
-    if (!strcmp(resource, "cpu") || !strcmp(resource, "requests.cpu")) {
-        return c->cpu_req;
+    /* A soft limit is the cloud account's: it counts the machines provisioned,
+     * so plain cpu/memory are the capacity of every node. */
+    if (!strcmp(resource, "cpu") || !strcmp(resource, "node-cpu") || !strcmp(resource, "vcpu")) {
+        return c->node_cpu_capacity;
     }
-    if (!strcmp(resource, "memory") || !strcmp(resource, "requests.memory")) {
-        return c->mem_req;
-    }
-    if (!strcmp(resource, "pods")) {
-        return c->pods;
+    if (!strcmp(resource, "memory") || !strcmp(resource, "node-memory")) {
+        return c->node_mem_capacity;
     }
     if (!strcmp(resource, "nodes")) {
         return c->nodes_total;
     }
-    if (!strcmp(resource, "node-cpu") || !strcmp(resource, "vcpu")) {
-        return c->node_cpu_capacity;
+    if (!strcmp(resource, "requests.cpu")) {
+        return c->cpu_req;
     }
-    if (!strcmp(resource, "node-memory")) {
-        return c->node_mem_capacity;
+    if (!strcmp(resource, "requests.memory")) {
+        return c->mem_req;
+    }
+    if (!strcmp(resource, "pods")) {
+        return c->pods;
     }
     return NAN;
 }

@@ -80,9 +80,10 @@ int k8s_capacity_add_limitrange_json(struct k8s_capacity *c, const char *json, s
  * soft limits compared with usage into snap. Sorts c's quota entries. */
 void k8s_capacity_fill(struct k8s_capacity *c, const struct config *cfg, struct snapshot *snap);
 
-/* Usage that a soft limit on `resource` is compared with, NAN if unknown
- * resource: cpu|memory|pods (requested), nodes, node-cpu|node-memory
- * (capacity of every node, the cloud's view). */
+/* Usage that a soft limit on `resource` is compared with, NAN for an unknown
+ * resource: cpu|memory (alias node-cpu, vcpu, node-memory) is the capacity of
+ * every node, what a cloud account's quota counts; nodes; requests.cpu,
+ * requests.memory and pods are what running pods request. */
 double k8s_capacity_usage(const struct k8s_capacity *c, const char *resource);
 
 /* --- the API client ------------------------------------------------------ */

@@ -230,8 +230,9 @@ TEST(k8s_cluster_headroom_from_fixtures)
 
     struct config cfg;
     memset(&cfg, 0, sizeof cfg);
-    char n0[] = "aws vCPU", r0[] = "node-cpu", n1[] = "pod budget", r1[] = "pods", n2[] = "gpus",
-         r2[] = "nvidia.com/gpu";
+    char n0[] = "aws vCPU", r0[] = "cpu", n1[] = "pod budget", r1[] = "pods", n2[] = "gpus",
+         r2[] = "nvidia.com/gpu", n3[] = "requested", r3[] = "requests.memory", n4[] = "ram",
+         r4[] = "memory";
     cfg.soft_limits[0].name = n0;
     cfg.soft_limits[0].resource = r0;
     cfg.soft_limits[0].limit = 32;
@@ -241,7 +242,13 @@ TEST(k8s_cluster_headroom_from_fixtures)
     cfg.soft_limits[2].name = n2;
     cfg.soft_limits[2].resource = r2;
     cfg.soft_limits[2].limit = 4;
-    cfg.nsoft_limits = 3;
+    cfg.soft_limits[3].name = n3;
+    cfg.soft_limits[3].resource = r3;
+    cfg.soft_limits[3].limit = 1e12;
+    cfg.soft_limits[4].name = n4;
+    cfg.soft_limits[4].resource = r4;
+    cfg.soft_limits[4].limit = 1e12;
+    cfg.nsoft_limits = 5;
 
     struct snapshot *s = snapshot_new(1000);
     k8s_capacity_fill(c, &cfg, s);
@@ -252,12 +259,15 @@ TEST(k8s_cluster_headroom_from_fixtures)
     CHECK_NEAR(s->capacity.cluster.cpu_requested_cores, 0.1 + 0.1 + 0.333, 1e-9);
     CHECK(s->capacity.cluster.memory_requested_bytes == (70 + 70 + 333) * MI);
     CHECK(s->capacity.cluster.pods == 3);
-    CHECK_INT(s->capacity.nsoft_limits, 3);
+    CHECK_INT(s->capacity.nsoft_limits, 5);
     CHECK_STR(s->capacity.soft_limits[0].name, "aws vCPU");
     CHECK(s->capacity.soft_limits[0].used == 8.0); /* every node's capacity, cordoned has none */
     CHECK(s->capacity.soft_limits[0].limit == 32);
     CHECK(s->capacity.soft_limits[1].used == 3);
     CHECK(isnan(s->capacity.soft_limits[2].used));
+    CHECK(s->capacity.soft_limits[3].used == (70 + 70 + 333) * MI);
+    /* capacity of all three nodes; the api-testdata node has none for memory */
+    CHECK(s->capacity.soft_limits[4].used == 8165556.0 * 1024 + 8359612416.0);
     CHECK_INT(s->capacity.nnamespaces, 0);
     snapshot_unref(s);
     k8s_capacity_free(c);
