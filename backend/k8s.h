@@ -88,6 +88,8 @@ double k8s_capacity_usage(const struct k8s_capacity *c, const char *resource);
 
 /* --- the API client ------------------------------------------------------ */
 
+/* A connection to one API server (a keep-alive libcurl handle and the
+ * credentials); not shared between threads. */
 struct k8s_client;
 
 /* Finds credentials (cfg->kubeconfig, $KUBECONFIG, in-cluster, ~/.kube/config)
@@ -111,7 +113,9 @@ void k8s_poll(struct k8s_client *c, const struct config *cfg, struct snapshot *s
 /* Lists the EndpointSlices of `service` in `ns` (falling back to the
  * Endpoints object) and returns http://IP:PORT/metrics for each ready
  * address, sorted and unique, at most CONFIG_MAX_URLS. *urls is a malloc'd
- * array of malloc'd strings (caller frees both). 0, or -1 with e. */
+ * array of malloc'd strings (caller frees both). 0, or -1 with e.
+ * A client is used by one thread at a time: call this from the thread that
+ * polls with it, or open a client of its own (k8s_client_open). */
 int k8s_discover_metrics(struct k8s_client *c, const char *ns, const char *service, int port,
                          char ***urls, size_t *nurls, struct err *e) WARN_UNUSED;
 
