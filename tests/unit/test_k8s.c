@@ -2,10 +2,13 @@
  * headroom arithmetic: what the Capacity pane would show for them. */
 #include "backend/k8s.h"
 #include "backend/snapshot.h"
+#include "backend/source.h"
 #include "tests/lib/test.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MI (1024.0 * 1024.0)
 
@@ -403,4 +406,69 @@ TEST(k8s_unexpected_shapes_do_not_crash)
     CHECK(strstr(e.msg, "not a string or a number") != NULL);
     CHECK(p.memory_request_bytes == 1073741824.0); /* a bare JSON number parses */
     k8s_pod_fini(&p);
+}
+
+TEST(k8s_source_ops_disabled_broken_and_configured)
+{
+    char home[] = "/tmp/scaletop-k8s-home-XXXXXX";
+    CHECK(mkdtemp(home) != NULL);
+    setenv("HOME", home, 1);
+    unsetenv("KUBECONFIG");
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+
+    /* Nothing configured: no state, and the disabled entry carries the hint. */
+    CHECK(kubernetes_source_ops.create(&cfg) == NULL);
+    struct snapshot *s = snapshot_new(1000);
+    kubernetes_source_ops.add_disabled(s);
+    const struct source_state *src = snapshot_find_source(s, "kubernetes");
+    CHECK(src && src->status == SOURCE_DISABLED && src->reason == REASON_NOT_CONFIGURED &&
+          src->hint && strstr(src->hint, "--kubeconfig"));
+    snapshot_unref(s);
+
+    /* A kubeconfig that cannot be used: an error naming the file, every poll. */
+    char path[96];
+    snprintf(path, sizeof path, "%s/kc", home);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+              "clusters: [{name: c, cluster: {server: 'https://k'}}]\n"
+              "users: [{name: u, user: {exec: {command: gke-gcloud-auth-plugin}}}]\n",
+              f);
+        fclose(f);
+    }
+    cfg.kubeconfig = path;
+    void *st = kubernetes_source_ops.create(&cfg);
+    CHECK(st != NULL);
+    s = snapshot_new(1000);
+    kubernetes_source_ops.poll(st, s, 1000);
+    src = snapshot_find_source(s, "kubernetes");
+    CHECK(src && src->status == SOURCE_ERROR && src->error && strstr(src->error, path) &&
+          strstr(src->error, "gke-gcloud-auth-plugin"));
+    snapshot_unref(s);
+    kubernetes_source_ops.destroy(st);
+
+    /* ~/.kube/config is found as the last resort. */
+    char dir[96], conf[128];
+    snprintf(dir, sizeof dir, "%s/.kube", home);
+    snprintf(conf, sizeof conf, "%s/config", dir);
+    mkdir(dir, 0700);
+    f = fopen(conf, "w");
+    if (f) {
+        fputs("current-context: x\ncontexts: [{name: x, context: {cluster: c, namespace: ws}}]\n"
+              "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]\n",
+              f);
+        fclose(f);
+    }
+    cfg.kubeconfig = NULL;
+    struct k8s_client *c = NULL;
+    struct err e = {{0}};
+    CHECK_INT(k8s_client_open(&cfg, &c, &e), 1);
+    CHECK(c && k8s_client_namespace(c) && strcmp(k8s_client_namespace(c), "ws") == 0);
+    k8s_client_free(c);
+    unlink(conf);
+    rmdir(dir);
+    unlink(path);
+    rmdir(home);
 }
