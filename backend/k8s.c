@@ -309,6 +309,7 @@ struct k8s_capacity {
     double cpu_alloc, mem_alloc, pods_alloc;
     double node_cpu_capacity, node_mem_capacity;
     double cpu_req, mem_req, pods;
+    double pods_unschedulable;
     struct k8s_quota_entry *quotas;
     size_t nquotas, cap_quotas;
     char **lr_ns; /* namespaces whose LimitRanges give container defaults */
@@ -336,6 +337,7 @@ static void k8s_capacity_reset_nodes(struct k8s_capacity *c)
 static void k8s_capacity_reset_pods(struct k8s_capacity *c)
 {
     c->cpu_req = c->mem_req = c->pods = 0;
+    c->pods_unschedulable = 0;
 }
 
 static void k8s_capacity_reset_quotas(struct k8s_capacity *c)
@@ -399,6 +401,9 @@ static int k8s_cap_node_cmp(const void *a, const void *b)
 
 void k8s_capacity_add_pod(struct k8s_capacity *c, const struct k8s_pod *p)
 {
+    if (!p->terminal && p->unschedulable) {
+        c->pods_unschedulable++;
+    }
     if (p->terminal || !p->node_name) {
         return;
     }
@@ -576,6 +581,7 @@ void k8s_capacity_fill(struct k8s_capacity *c, const struct config *cfg, struct 
     cap->cluster.memory_requested_bytes = c->mem_req;
     cap->cluster.pods = c->pods;
     cap->cluster.nodes = c->nodes_counted;
+    cap->cluster.pods_unschedulable = c->pods_unschedulable;
 
     if (c->nquotas > 1) {
         qsort(c->quotas, c->nquotas, sizeof *c->quotas, k8s_quota_cmp);

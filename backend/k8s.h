@@ -64,7 +64,8 @@ void k8s_capacity_free(struct k8s_capacity *c);
 void k8s_capacity_add_node(struct k8s_capacity *c, const struct k8s_node *n);
 
 /* Adds a pod (its figures are copied): non-terminal pods bound to a counted
- * node add their effective requests and one pod to the cluster totals. */
+ * node add their effective requests and one pod to the cluster totals;
+ * non-terminal unschedulable ones are counted in pods_unschedulable. */
 void k8s_capacity_add_pod(struct k8s_capacity *c, const struct k8s_pod *p);
 
 /* Adds a ResourceQuota / LimitRange object (JSON text). 0, or -1 with e when

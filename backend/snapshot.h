@@ -255,6 +255,9 @@ struct capacity {
         double memory_allocatable_bytes, memory_requested_bytes;
         double pods_allocatable, pods;
         double nodes;
+        /* Pending pods the scheduler could not place (PodScheduled=False,
+         * reason Unschedulable): the early sign of builds about to fail. */
+        double pods_unschedulable;
     } cluster;
     struct namespace_quota *namespaces;
     size_t nnamespaces;

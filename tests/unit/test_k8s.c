@@ -149,6 +149,18 @@ TEST(k8s_pod_sidecar_before_init_counts_in_init_phase)
     CHECK_NEAR(p.cpu_request_cores, 0.65, 1e-12);
     CHECK(p.memory_request_bytes == 3.0 * 1024 * MI + 10 * MI);
     CHECK(p.unschedulable);
+    struct k8s_capacity *c = k8s_capacity_new();
+    k8s_capacity_add_pod(c, &p); /* bound to an unknown node: not requested */
+    free(p.node_name);
+    p.node_name = NULL; /* the usual case: Pending with no node */
+    k8s_capacity_add_pod(c, &p);
+    struct snapshot *s = snapshot_new(1000);
+    CHECK(isnan(s->capacity.cluster.pods_unschedulable));
+    k8s_capacity_fill(c, NULL, s);
+    CHECK(s->capacity.cluster.pods_unschedulable == 2);
+    CHECK(s->capacity.cluster.pods == 0 && s->capacity.cluster.cpu_requested_cores == 0);
+    snapshot_unref(s);
+    k8s_capacity_free(c);
     k8s_pod_fini(&p);
 }
 
@@ -262,6 +274,7 @@ TEST(k8s_cluster_headroom_from_fixtures)
     CHECK_NEAR(s->capacity.cluster.cpu_requested_cores, 0.1 + 0.1 + 0.333, 1e-9);
     CHECK(s->capacity.cluster.memory_requested_bytes == (70 + 70 + 333) * MI);
     CHECK(s->capacity.cluster.pods == 3);
+    CHECK(s->capacity.cluster.pods_unschedulable == 0);
     CHECK_INT(s->capacity.nsoft_limits, 5);
     CHECK_STR(s->capacity.soft_limits[0].name, "aws vCPU");
     CHECK(s->capacity.soft_limits[0].used == 8.0); /* every node's capacity, cordoned has none */
