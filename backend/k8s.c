@@ -641,6 +641,7 @@ struct k8s_client {
     long connect_timeout_ms, request_timeout_ms;
     double budget_s; /* one whole poll */
     size_t max_body;
+    int max_pages;      /* per list */
     double last_ok;     /* NAN until a poll succeeds */
     double retry_after; /* seconds from the last answer's Retry-After, 0 if none */
     double not_before;  /* monotonic time before which a 429 asked us not to poll */
@@ -711,6 +712,7 @@ struct k8s_client *k8s_client_new(struct kubeconfig_auth *auth, const struct con
     c->budget_s = 3 * rt;
     c->max_body =
         cfg && cfg->max_body_bytes > K8S_MIN_BODY_BYTES ? cfg->max_body_bytes : K8S_MIN_BODY_BYTES;
+    c->max_pages = K8S_MAX_PAGES;
     c->last_ok = NAN;
     c->curl = curl_easy_init();
     if (!c->curl) {
@@ -780,6 +782,11 @@ void k8s_client_free(struct k8s_client *c)
     }
     kubeconfig_fini(&c->auth);
     free(c);
+}
+
+void k8s_client_set_max_pages(struct k8s_client *c, int max_pages)
+{
+    c->max_pages = max_pages > 0 ? max_pages : K8S_MAX_PAGES;
 }
 
 const char *k8s_client_namespace(const struct k8s_client *c)
@@ -942,10 +949,10 @@ static int k8s_list(struct k8s_client *c, const char *token, const char *path, c
     char *cont = NULL;
     int restarts = 0, rc = -1;
     for (int page = 0;; page++) {
-        if (page >= K8S_MAX_PAGES) {
+        if (page >= c->max_pages) {
             f->reason = REASON_BAD_RESPONSE;
             snprintf(f->msg, sizeof f->msg, "list %s: more than %d pages; giving up", resource,
-                     K8S_MAX_PAGES);
+                     c->max_pages);
             goto out;
         }
         char *esc = NULL;

@@ -103,6 +103,9 @@ int k8s_client_open(const struct config *cfg, struct k8s_client **out, struct er
 struct k8s_client *k8s_client_new(struct kubeconfig_auth *auth, const struct config *cfg);
 void k8s_client_free(struct k8s_client *c);
 
+/* Lowers (or restores, with 0) the page bound of every list; for tests. */
+void k8s_client_set_max_pages(struct k8s_client *c, int max_pages);
+
 /* The namespace to use when none is configured: the context's or the
  * service account's, else NULL. Borrowed. */
 const char *k8s_client_namespace(const struct k8s_client *c);
