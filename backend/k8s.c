@@ -6,7 +6,8 @@
  * `limit`/`continue`, restarting a list from scratch when the continue token
  * has expired (410 Gone), within a fixed page count and a time budget. Every
  * page is parsed, converted into plain numbers and released before the next
- * one is fetched, so memory is bounded by one page plus per-node sums.
+ * one is fetched, so memory is bounded by one page plus per-node sums. The
+ * whole poll fits in one request timeout, as the collector expects.
  *
  * Headroom: allocatable is summed over nodes that are Ready and schedulable;
  * requested is the effective requests (init containers, sidecars, pod-level
@@ -709,7 +710,7 @@ struct k8s_client *k8s_client_new(struct kubeconfig_auth *auth, const struct con
     double rt = cfg && cfg->request_timeout_s > 0 ? cfg->request_timeout_s : 10;
     c->connect_timeout_ms = (long)(ct * 1000);
     c->request_timeout_ms = (long)(rt * 1000);
-    c->budget_s = 3 * rt;
+    c->budget_s = rt; /* the collector abandons a group after about one timeout */
     c->max_body =
         cfg && cfg->max_body_bytes > K8S_MIN_BODY_BYTES ? cfg->max_body_bytes : K8S_MIN_BODY_BYTES;
     c->max_pages = K8S_MAX_PAGES;
