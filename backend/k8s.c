@@ -558,6 +558,13 @@ double k8s_capacity_usage(const struct k8s_capacity *c, const char *resource)
     return NAN;
 }
 
+/* Sums of many "15890m" pick up binary rounding noise (921.619999…); every
+ * quantity is a multiple of 1e-9, so the sum is too. */
+static double k8s_round_nano(double v)
+{
+    return fabs(v) < 1e9 ? round(v * 1e9) / 1e9 : v;
+}
+
 static int k8s_quota_cmp(const void *a, const void *b)
 {
     const struct k8s_quota_entry *x = a, *y = b;
@@ -575,10 +582,10 @@ static double k8s_quota_room(const struct k8s_quota_entry *q)
 void k8s_capacity_fill(struct k8s_capacity *c, const struct config *cfg, struct snapshot *snap)
 {
     struct capacity *cap = &snap->capacity;
-    cap->cluster.cpu_allocatable_cores = c->cpu_alloc;
+    cap->cluster.cpu_allocatable_cores = k8s_round_nano(c->cpu_alloc);
     cap->cluster.memory_allocatable_bytes = c->mem_alloc;
     cap->cluster.pods_allocatable = c->pods_alloc;
-    cap->cluster.cpu_requested_cores = c->cpu_req;
+    cap->cluster.cpu_requested_cores = k8s_round_nano(c->cpu_req);
     cap->cluster.memory_requested_bytes = c->mem_req;
     cap->cluster.pods = c->pods;
     cap->cluster.nodes = c->nodes_counted;

@@ -9,6 +9,7 @@
 
 const struct source_ops *const sources_list[] = {
     /* Each kind's ops table joins here, in the order above, as it lands. */
+    &kubernetes_source_ops,
     NULL,
 };
 

@@ -308,6 +308,22 @@ static const struct quantity_pair *find_res(const struct namespace_quota *nq, co
     return NULL;
 }
 
+TEST(k8s_cpu_sums_free_of_rounding_noise)
+{
+    struct k8s_capacity *c = k8s_capacity_new();
+    for (int i = 0; i < 58; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "n%02d", i);
+        struct k8s_node n = {name, true, false, 15.89, 64e9, 110, 16, 64e9};
+        k8s_capacity_add_node(c, &n);
+    }
+    struct snapshot *s = snapshot_new(1000);
+    k8s_capacity_fill(c, NULL, s);
+    CHECK(s->capacity.cluster.cpu_allocatable_cores == 921.62); /* the double nearest */
+    snapshot_unref(s);
+    k8s_capacity_free(c);
+}
+
 TEST(k8s_quotas_per_namespace_in_base_units)
 {
     struct k8s_capacity *c = k8s_capacity_new();
