@@ -745,6 +745,9 @@ struct k8s_client *k8s_client_new(struct kubeconfig_auth *auth, const struct con
     } else if (a->ca_file) {
         curl_easy_setopt(h, CURLOPT_CAINFO, a->ca_file);
     }
+    if (a->proxy_url) {
+        curl_easy_setopt(h, CURLOPT_PROXY, a->proxy_url);
+    }
     if (a->insecure_skip_verify) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -50,6 +50,7 @@ void kubeconfig_fini(struct kubeconfig_auth *a)
     free(a->namespace);
     free(a->ca_file);
     free(a->ca_data);
+    free(a->proxy_url);
     kc_wipe_free(a->token, a->token ? strlen(a->token) : 0);
     free(a->token_file);
     free(a->cert_file);
@@ -268,6 +269,9 @@ static int kc_fill_cluster(struct kc_file *f, yaml_node_t *c, const char *name,
     }
     s = kc_get_str(d, c, "insecure-skip-tls-verify");
     a->insecure_skip_verify = s && strcmp(s, "true") == 0;
+    if ((s = kc_get_str(d, c, "proxy-url"))) {
+        a->proxy_url = xstrdup(s);
+    }
     return 0;
 }
 

@@ -26,6 +26,7 @@ struct kubeconfig_auth {
     char *ca_data;   /* decoded PEM bytes, NULL if none */
     size_t ca_data_len;
     bool insecure_skip_verify;
+    char *proxy_url;  /* the cluster's proxy-url, NULL for none (the environment's proxy then) */
     char *token;      /* static bearer token */
     char *token_file; /* re-read on every request batch (rotating tokens) */
     char *cert_file, *key_file;

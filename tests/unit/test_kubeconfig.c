@@ -123,7 +123,8 @@ TEST(kubeconfig_client_certificate_data)
                               "current-context: c\n"
                               "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
                               "clusters: [{name: k, cluster: {server: 'https://k:443', "
-                              "insecure-skip-tls-verify: true}}]\n"
+                              "insecure-skip-tls-verify: true, proxy-url: "
+                              "'socks5://127.0.0.1:1080'}}]\n"
                               "users:\n"
                               "- name: u\n"
                               "  user:\n"
@@ -135,6 +136,7 @@ TEST(kubeconfig_client_certificate_data)
     struct err e = {{0}};
     CHECK(kubeconfig_load(p, NULL, &a, &e) == 0);
     CHECK(a.insecure_skip_verify);
+    CHECK_STR(a.proxy_url, "socks5://127.0.0.1:1080");
     CHECK(a.cert_data && a.cert_data_len == strlen(CA_PEM) &&
           memcmp(a.cert_data, CA_PEM, a.cert_data_len) == 0);
     CHECK(a.key_data && a.key_data_len == strlen(KEY_PEM) &&
