@@ -443,10 +443,12 @@ static void merge_capacity(struct snapshot *d, const struct capacity *s)
     NUM(t->cluster.pods_allocatable, s->cluster.pods_allocatable);
     NUM(t->cluster.pods, s->cluster.pods);
     NUM(t->cluster.nodes, s->cluster.nodes);
+    NUM(t->cluster.pods_unschedulable, s->cluster.pods_unschedulable);
     for (size_t i = 0; i < s->nnamespaces; i++) {
         const struct namespace_quota *ns = &s->namespaces[i];
         struct namespace_quota *q = snapshot_add_namespace(d);
         q->name = S(ns->name);
+        q->limitrange_defaults = ns->limitrange_defaults;
         q->nresources = ns->nresources;
         if (ns->nresources) {
             q->resources = snapshot_alloc(d, ns->nresources * sizeof *q->resources);

@@ -78,6 +78,7 @@ struct snapshot *snapshot_new(double time)
     c->cluster.cpu_allocatable_cores = c->cluster.cpu_requested_cores = NAN;
     c->cluster.memory_allocatable_bytes = c->cluster.memory_requested_bytes = NAN;
     c->cluster.pods_allocatable = c->cluster.pods = c->cluster.nodes = NAN;
+    c->cluster.pods_unschedulable = NAN;
     return s;
 }
 

@@ -232,6 +232,10 @@ struct namespace_quota {
     const char *name;
     struct quantity_pair *resources;
     size_t nresources;
+    /* TRI_TRUE when a LimitRange in the namespace gives containers default
+     * requests/limits; without one, a quota on requests.* or limits.* rejects
+     * pods that set none. TRI_UNKNOWN when limit ranges were not listed. */
+    enum tri limitrange_defaults;
 };
 
 struct coder_quota {
@@ -251,6 +255,9 @@ struct capacity {
         double memory_allocatable_bytes, memory_requested_bytes;
         double pods_allocatable, pods;
         double nodes;
+        /* Pending pods the scheduler could not place (PodScheduled=False,
+         * reason Unschedulable): the early sign of builds about to fail. */
+        double pods_unschedulable;
     } cluster;
     struct namespace_quota *namespaces;
     size_t nnamespaces;

@@ -327,6 +327,7 @@ static json_t *capacity(const struct capacity *c)
     SET(cl, "pods_allocatable", num(c->cluster.pods_allocatable));
     SET(cl, "pods", num(c->cluster.pods));
     SET(cl, "nodes", num(c->cluster.nodes));
+    SET(cl, "pods_unschedulable", num(c->cluster.pods_unschedulable));
     SET(o, "cluster", cl);
     json_t *a = json_array();
     for (size_t i = 0; i < c->nnamespaces; i++) {
@@ -344,6 +345,7 @@ static json_t *capacity(const struct capacity *c)
             SET(res, q->resource, pair);
         }
         SET(x, "resources", res);
+        SET(x, "limitrange_defaults", tri(ns->limitrange_defaults));
         json_array_append_new(a, x);
     }
     SET(o, "namespaces", a);
