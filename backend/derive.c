@@ -10,8 +10,9 @@
  *   increase). Windowed quantiles are computed on per-series bucket
  *   increases, summed by le afterwards, never on differences of sums (a
  *   reset of one series must not cancel the growth of the others).
- * - The series table is two fixed-capacity open-addressing hash tables
- *   (previous and current generation); nothing grows after creation.
+ * - The series table is two open-addressing hash tables (previous and
+ *   current generation) that grow with the series seen, up to a fixed
+ *   maximum of series; beyond it new series are ignored.
  */
 #include "backend/derive.h"
 
@@ -173,29 +174,32 @@ struct gen {
     uint64_t *keys; /* 0 = empty */
     double *vals;
     size_t used;
+    size_t cap; /* slots, a power of two, at most twice the maximum */
 };
 
 struct derive_series {
     struct gen g[2];
-    int cur;    /* index of the current generation */
-    size_t cap; /* slots, a power of two */
+    int cur; /* index of the current generation */
     size_t max;
     bool has_prev;
 };
 
+#define GEN_MIN_SLOTS 256
+
+static void gen_alloc(struct gen *g, size_t cap)
+{
+    g->keys = xcalloc(cap, sizeof(uint64_t));
+    g->vals = xcalloc(cap, sizeof(double));
+    g->cap = cap;
+    g->used = 0;
+}
+
 struct derive_series *derive_series_new(size_t max_series)
 {
     struct derive_series *t = xcalloc(1, sizeof *t);
-    size_t cap = 16;
-    while (cap < max_series * 2) {
-        cap *= 2;
-    }
-    t->cap = cap;
     t->max = max_series;
-    for (int i = 0; i < 2; i++) {
-        t->g[i].keys = xcalloc(cap, sizeof(uint64_t));
-        t->g[i].vals = xcalloc(cap, sizeof(double));
-    }
+    gen_alloc(&t->g[0], GEN_MIN_SLOTS);
+    gen_alloc(&t->g[1], GEN_MIN_SLOTS);
     return t;
 }
 
@@ -211,9 +215,9 @@ void derive_series_free(struct derive_series *t)
     free(t);
 }
 
-static size_t slot(const struct derive_series *t, const struct gen *g, uint64_t key, bool *found)
+static size_t slot(const struct gen *g, uint64_t key, bool *found)
 {
-    size_t mask = t->cap - 1;
+    size_t mask = g->cap - 1;
     size_t i = (size_t)(key ^ (key >> 29)) & mask;
     for (;;) {
         if (g->keys[i] == key) {
@@ -228,6 +232,25 @@ static size_t slot(const struct derive_series *t, const struct gen *g, uint64_t 
     }
 }
 
+/* Doubles a generation's table (load stays <= 1/2), up to the maximum. */
+static void gen_grow(struct gen *g)
+{
+    struct gen n;
+    gen_alloc(&n, g->cap * 2);
+    for (size_t i = 0; i < g->cap; i++) {
+        if (g->keys[i]) {
+            bool found;
+            size_t j = slot(&n, g->keys[i], &found);
+            n.keys[j] = g->keys[i];
+            n.vals[j] = g->vals[i];
+            n.used++;
+        }
+    }
+    free(g->keys);
+    free(g->vals);
+    *g = n;
+}
+
 double derive_series_increase(struct derive_series *t, uint64_t key, double cur)
 {
     if (key == 0) {
@@ -235,10 +258,14 @@ double derive_series_increase(struct derive_series *t, uint64_t key, double cur)
     }
     struct gen *c = &t->g[t->cur], *p = &t->g[!t->cur];
     bool found;
-    size_t i = slot(t, c, key, &found);
+    size_t i = slot(c, key, &found);
     if (!found) {
         if (c->used >= t->max) {
             return NAN;
+        }
+        if ((c->used + 1) * 2 > c->cap) {
+            gen_grow(c);
+            i = slot(c, key, &found);
         }
         c->keys[i] = key;
         c->used++;
@@ -247,7 +274,7 @@ double derive_series_increase(struct derive_series *t, uint64_t key, double cur)
     if (!t->has_prev) {
         return NAN;
     }
-    size_t j = slot(t, p, key, &found);
+    size_t j = slot(p, key, &found);
     if (!found) {
         return isnan(cur) ? NAN : cur;
     }
@@ -257,7 +284,7 @@ double derive_series_increase(struct derive_series *t, uint64_t key, double cur)
 void derive_series_commit(struct derive_series *t)
 {
     struct gen *p = &t->g[!t->cur];
-    memset(p->keys, 0, t->cap * sizeof(uint64_t));
+    memset(p->keys, 0, p->cap * sizeof(uint64_t));
     p->used = 0;
     t->cur = !t->cur;
     t->has_prev = true;
@@ -266,7 +293,7 @@ void derive_series_commit(struct derive_series *t)
 void derive_series_abort(struct derive_series *t)
 {
     struct gen *c = &t->g[t->cur];
-    memset(c->keys, 0, t->cap * sizeof(uint64_t));
+    memset(c->keys, 0, c->cap * sizeof(uint64_t));
     c->used = 0;
 }
 

@@ -181,3 +181,19 @@ TEST(derive_aggregate_across_replicas_sums_by_le)
     CHECK_NEAR(derive_hist_quantile(&all, 0.5), 0.1 + 0.4 * 40.0 / 90.0, 1e-12);
     CHECK(isnan(derive_hist_quantile(&(struct derive_hist){0}, 0.5)));
 }
+
+TEST(derive_series_grows_to_many_series)
+{
+    struct derive_series *t = derive_series_new(100000);
+    for (uint64_t k = 1; k <= 20000; k++) {
+        (void)derive_series_increase(t, k * 0x9e3779b97f4a7c15ULL, (double)k);
+    }
+    derive_series_commit(t);
+    int bad = 0;
+    for (uint64_t k = 1; k <= 20000; k++) {
+        double inc = derive_series_increase(t, k * 0x9e3779b97f4a7c15ULL, (double)k + 3);
+        bad += inc != 3;
+    }
+    CHECK_INT(bad, 0);
+    derive_series_free(t);
+}
