@@ -557,3 +557,56 @@ TEST(metrics_url_host_forms)
     CHECK_STR(h, "coder-1");
     CHECK(metrics_url_host("http:///x", h, sizeof h, hp, sizeof hp) != 0);
 }
+
+TEST(provmetrics_build_p95_goes_to_the_queues_its_daemon_serves)
+{
+    char *base = test_read_file(test_shared_path("fixtures/coder/metrics/provisionerd.prom"), NULL);
+    CHECK(base != NULL);
+    if (!base) {
+        return;
+    }
+    char *grown = grow(base,
+                       "coderd_provisionerd_job_timings_seconds_bucket{provisioner=\"terraform\","
+                       "status=\"success\"",
+                       60, 20);
+    struct srv s;
+    srv_start(&s, 0);
+    srv_set_body(&s, base);
+    struct config cfg;
+    cfg_init(&cfg);
+    cfg.provisioner_metrics_urls[0] = url_for(&s, "localhost");
+    cfg.nprovisioner_metrics_urls = 1;
+    void *st = provmetrics_source_ops.create(&cfg);
+    struct snapshot *snap = snapshot_new(0);
+    provmetrics_source_ops.poll(st, snap, 0);
+    snapshot_unref(snap);
+    srv_set_body(&s, grown);
+    snap = snapshot_new(60);
+    const struct tag dtags[] = {{"owner", ""}, {"scope", "organization"}};
+    const struct tag qa[] = {{"scope", "organization"}};
+    const struct tag qb[] = {{"gpu", "true"}, {"scope", "organization"}};
+    struct daemon *dm = snapshot_add_daemon(snap);
+    dm->name = snapshot_str(snap, "localhost"); /* the pod the target runs in */
+    dm->organization = snapshot_str(snap, "coder");
+    dm->tags = snapshot_tagset(snap, dtags, 2);
+    struct queue *q = snapshot_add_queue(snap);
+    q->organization = snapshot_str(snap, "coder");
+    q->tags = snapshot_tagset(snap, qa, 1);
+    q = snapshot_add_queue(snap);
+    q->organization = snapshot_str(snap, "coder");
+    q->tags = snapshot_tagset(snap, qb, 2);
+    q = snapshot_add_queue(snap);
+    q->organization = snapshot_str(snap, "other-org");
+    q->tags = snapshot_tagset(snap, qa, 1);
+    provmetrics_source_ops.poll(st, snap, 60);
+    CHECK_NEAR(snap->provisioners.queues[0].build_p95_s, 58.5, 1e-9);
+    CHECK(isnan(snap->provisioners.queues[1].build_p95_s)); /* needs gpu=true */
+    CHECK(isnan(snap->provisioners.queues[2].build_p95_s)); /* another organization */
+    CHECK_NEAR(snap->deployment.build_p95_s, 58.5, 1e-9);
+    snapshot_unref(snap);
+    provmetrics_source_ops.destroy(st);
+    srv_stop(&s);
+    free(cfg.provisioner_metrics_urls[0]);
+    free(grown);
+    free(base);
+}
