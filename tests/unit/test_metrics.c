@@ -341,8 +341,18 @@ TEST(metrics_counter_reset_counts_new_value)
     if (!base) {
         return;
     }
+    /* newest builds export DERP server metrics */
+    const char *derp = "# TYPE coder_derp_server_clients gauge\n"
+                       "coder_derp_server_clients 12\n"
+                       "# TYPE coder_derp_server_bytes_sent_total counter\n"
+                       "coder_derp_server_bytes_sent_total 1000\n";
+    size_t bl = strlen(base);
+    base = realloc(base, bl + strlen(derp) + 1);
+    strcpy(base + bl, derp);
     /* after a restart the CPU counter reads 6 s: 6 s of CPU in 3 s = 2 cores */
-    char *restarted = grow(base, "process_cpu_seconds_total ", 0, 6 - 4180.44);
+    char *restarted0 = grow(base, "process_cpu_seconds_total ", 0, 6 - 4180.44);
+    char *restarted = grow(restarted0, "coder_derp_server_bytes_sent_total ", 0, 1500);
+    free(restarted0);
     struct srv s;
     srv_start(&s, 0);
     srv_set_body(&s, base);
@@ -363,6 +373,8 @@ TEST(metrics_counter_reset_counts_new_value)
     CHECK_NEAR(snap->servers[0].cpu_cores, 2.0, 1e-9);
     CHECK_NEAR(snap->servers[0].requests_per_s, 0, 0);
     CHECK(isnan(snap->servers[0].api_p95_ms)); /* no requests in the window */
+    CHECK_NEAR(snap->servers[0].derp_clients, 12, 0);
+    CHECK_NEAR(snap->servers[0].derp_bytes_per_s, 500, 1e-9);
     snapshot_unref(snap);
     metrics_source_ops.destroy(st);
     srv_stop(&s);
