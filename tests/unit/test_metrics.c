@@ -622,3 +622,47 @@ TEST(provmetrics_build_p95_goes_to_the_queues_its_daemon_serves)
     free(grown);
     free(base);
 }
+
+TEST(metrics_no_deployment_total_when_a_target_fails)
+{
+    char *base = test_read_file(test_shared_path("fixtures/coder/metrics/coderd.prom"), NULL);
+    CHECK(base != NULL);
+    if (!base) {
+        return;
+    }
+    char *grown = grow_coderd(base);
+    struct srv s;
+    srv_start(&s, 0);
+    srv_set_body(&s, base);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+    close(fd);
+    struct config cfg;
+    cfg_init(&cfg);
+    cfg.metrics_urls[0] = url_for(&s, "127.0.0.1");
+    cfg.metrics_urls[1] = malloc(64);
+    snprintf(cfg.metrics_urls[1], 64, "http://127.0.0.1:%d/metrics", ntohs(a.sin_port));
+    cfg.nmetrics_urls = 2;
+    void *st = metrics_source_ops.create(&cfg);
+    struct snapshot *snap = snapshot_new(0);
+    metrics_source_ops.poll(st, snap, 0);
+    snapshot_unref(snap);
+    srv_set_body(&s, grown);
+    snap = snapshot_new(10);
+    metrics_source_ops.poll(st, snap, 10);
+    CHECK_INT(snap->nservers, 1);
+    CHECK_NEAR(snap->servers[0].requests_per_s, 50, 1e-9); /* the good replica has its rate */
+    CHECK(isnan(snap->deployment.requests_per_s));         /* but no deployment total */
+    CHECK(isnan(snap->deployment.api_p95_ms));
+    CHECK_INT(snap->deployment.db_metrics_collected, TRI_TRUE);
+    snapshot_unref(snap);
+    metrics_source_ops.destroy(st);
+    srv_stop(&s);
+    free(cfg.metrics_urls[0]);
+    free(cfg.metrics_urls[1]);
+    free(grown);
+    free(base);
+}
