@@ -542,35 +542,29 @@ static void comment_line(struct promtext *p, const char *s, const char *e)
     p->family_type = t;
 }
 
+/* 1 for the bytes that end a run inside a quoted string. */
+static const unsigned char quote_stop[256] = {['"'] = 1, ['\\'] = 1};
+
 /* Scans a quoted string starting after its opening quote; returns the
- * closing quote or NULL. Sets *esc when a backslash occurs. */
+ * closing quote or NULL. Sets *esc when a backslash occurs. Label values are
+ * short, so a table-driven loop beats two memchr calls here. */
 static const char *scan_quoted(const char *s, const char *e, bool *esc)
 {
     *esc = false;
-    for (;;) {
-        const char *q = memchr(s, '"', (size_t)(e - s));
-        if (!q) {
+    while (s < e) {
+        while (s < e && !quote_stop[(unsigned char)*s]) {
+            s++;
+        }
+        if (s >= e) {
             return NULL;
         }
-        const char *b = memchr(s, '\\', (size_t)(q - s));
-        if (!b) {
-            return q;
+        if (*s == '"') {
+            return s;
         }
         *esc = true;
-        /* walk escapes from the first backslash */
-        const char *c = b;
-        while (c < e) {
-            if (*c == '\\') {
-                c += 2;
-                continue;
-            }
-            if (*c == '"') {
-                return c;
-            }
-            c++;
-        }
-        return NULL;
+        s += 2; /* a backslash and the byte it escapes */
     }
+    return NULL;
 }
 
 /* Unescapes \\ \" \n into the scratch buffer; unknown escapes are kept. */
