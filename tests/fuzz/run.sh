@@ -60,7 +60,7 @@ for f in tests/fuzz/fuzz_*.c; do
     log="$OUT/$name.log"
     # shellcheck disable=SC2086
     if timeout -k 5 $((SECONDS_EACH + 60)) "$bin" -max_total_time="$SECONDS_EACH" \
-        -rss_limit_mb=1024 -max_len=65536 -timeout=10 -print_final_stats=1 \
+        -rss_limit_mb=1024 -max_len=16384 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$OUT/$name-" "$work" "$seeds" $extra >"$log" 2>&1; then
         execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
         echo "ok $name (${SECONDS_EACH}s, ${execs:-?} runs)"
