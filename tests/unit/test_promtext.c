@@ -479,3 +479,67 @@ TEST(promtext_filter_skipping_equals_full_parse_then_filter)
     free(full.text);
     free(t);
 }
+
+/* One case per gotcha of reference/performance.md §2.3: a small document,
+ * the samples and errors it must give, and one sample it must contain. */
+static void gotcha(const char *doc, bool om, size_t want_samples, size_t want_errors,
+                   const char *want_line, int line)
+{
+    struct rec r = {0};
+    struct promtext *p = parse(doc, strlen(doc), 0, &r, om, 0);
+    if (r.n != want_samples || promtext_stats(p)->errors != want_errors) {
+        test_fail(__FILE__, line, "%zu samples / %zu errors, expected %zu / %zu (%s)", r.n,
+                  promtext_stats(p)->errors, want_samples, want_errors,
+                  promtext_stats(p)->first_error);
+    }
+    if (want_line && !has(&r, want_line)) {
+        test_fail(__FILE__, line, "missing \"%s\" in:\n%.300s", want_line, r.text ? r.text : "");
+    }
+    promtext_free(p);
+    free(r.text);
+}
+
+#define GOTCHA(name, doc, om, n, errs, want)                                                       \
+    TEST(promtext_gotcha_##name)                                                                   \
+    {                                                                                              \
+        gotcha((doc), (om), (n), (errs), (want), __LINE__);                                        \
+    }
+
+GOTCHA(crlf_stripped, "a 1\r\nb 2\r\n", false, 2, 0, "b|b|t0||2\n")
+GOTCHA(empty_lines_ignored, "\n\na 1\n\n\n", false, 1, 0, "a|a|t0||1\n")
+GOTCHA(comments_ignored, "# just words\n#\n# HELP\na 1\n", false, 1, 0, "a|a|t0||1\n")
+GOTCHA(label_escapes, "a{v=\"q\\\"b\\\\s\\nn\"} 1\n", false, 1, 0, "a|a|t0|v=q\"b\\s\nn;|1\n")
+GOTCHA(help_raw_quote_and_escapes, "# HELP a it's \"quoted\" \\\\ \\n\n# TYPE a gauge\na 1\n",
+       false, 1, 0, "a|a|t2||1\n")
+GOTCHA(unknown_escape_lenient, "a{v=\"\\d\"} 1\n", false, 1, 0, "a|a|t0|v=\\d;|1\n")
+GOTCHA(value_with_spaces, "d{r=\"Coder Embedded Relay\"} 1\n", false, 1, 0,
+       "d|d|t0|r=Coder Embedded Relay;|1\n")
+GOTCHA(tabs_separate, "a\t{x=\"1\"}\t2\n", false, 1, 0, "a|a|t0|x=1;|2\n")
+GOTCHA(trailing_comma, "a{x=\"1\",} 2\n", false, 1, 0, "a|a|t0|x=1;|2\n")
+GOTCHA(space_after_comma, "a{x=\"1\", y=\"2\"} 3\n", false, 1, 0, "a|a|t0|x=1;y=2;|3\n")
+GOTCHA(nan, "a NaN\n", false, 1, 0, "a|a|t0||nan\n")
+GOTCHA(plus_inf, "a +Inf\n", false, 1, 0, "a|a|t0||inf\n")
+GOTCHA(minus_inf, "a -Inf\n", false, 1, 0, "a|a|t0||-inf\n")
+GOTCHA(exponent_counter, "a 1.152103e+06\n", false, 1, 0, "a|a|t0||1152103\n")
+GOTCHA(le_as_float_kept_verbatim, "h_bucket{le=\"1e+06\"} 1\n", false, 1, 0,
+       "h_bucket|h_bucket|t0|le=1e+06;|1\n")
+GOTCHA(timestamp_ms, "a 1 1395066363000\n", false, 1, 0, "a|a|t0||1@1395066363000\n")
+GOTCHA(timestamp_om_seconds, "a 1 1395066363.25\n# EOF\n", true, 1, 0, "a|a|t0||1@1395066363250\n")
+GOTCHA(untyped_without_type, "a 1\n", false, 1, 0, "a|a|t0||1\n")
+GOTCHA(unknown_type_is_untyped, "# TYPE a unknown\na 1\n", true, 1, 0, "a|a|t0||1\n")
+GOTCHA(type_after_family_mismatch_does_not_type, "# TYPE a gauge\nb 1\n", false, 1, 0,
+       "b|b|t0||1\n")
+GOTCHA(histogram_family, "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 2\n", false,
+       3, 0, "h|h_count|t3||2\n")
+GOTCHA(summary_family, "# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count 2\n", false, 3, 0,
+       "s|s|t4|quantile=0.5;|1\n")
+GOTCHA(om_counter_total, "# TYPE c counter\nc_total 4\n# EOF\n", true, 1, 0, "c|c_total|t1||4\n")
+GOTCHA(om_created_is_metadata, "# TYPE c counter\nc_total 4\nc_created 1.7e9\n# EOF\n", true, 1, 0,
+       "c|c_total|t1||4\n")
+GOTCHA(om_exemplar_stripped, "# TYPE c counter\nc_total 4 # {trace_id=\"abc\"} 1.0 17\n# EOF\n",
+       true, 1, 0, "c|c_total|t1||4\n")
+GOTCHA(om_eof_then_content, "a 1\n# EOF\nb 2\n", true, 1, 1, "a|a|t0||1\n")
+GOTCHA(utf8_quoted_name, "{\"a.b\",\"c.d\"=\"e\"} 1\n", false, 1, 0, "a.b|a.b|t0|c.d=e;|1\n")
+GOTCHA(utf8_quoted_type, "# TYPE \"a.b\" gauge\n{\"a.b\"} 1\n", false, 1, 0, "a.b|a.b|t2||1\n")
+GOTCHA(last_line_without_newline, "a 1\nb 2", false, 2, 0, "b|b|t0||2\n")
+GOTCHA(duplicate_type_is_error, "# TYPE a gauge\n# TYPE a gauge\na 1\n", false, 1, 1, "a|a|t2||1\n")
