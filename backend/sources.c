@@ -9,6 +9,8 @@
 
 const struct source_ops *const sources_list[] = {
     /* Each kind's ops table joins here, in the order above, as it lands. */
+    &metrics_source_ops,
+    &provmetrics_source_ops,
     NULL,
 };
 
