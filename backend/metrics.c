@@ -394,8 +394,9 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Fetches every target in parallel; bounded by the request timeout (plus a
- * second of slack for libcurl's own timers). */
+/* Fetches every target in parallel; bounded by the request timeout, which
+ * libcurl enforces per transfer, with a quarter second of backstop (the
+ * collector's deadline for a chain of pollers is timeout x n + 1 s). */
 static void fetch_all(struct poller *pl)
 {
     if (!pl->multi) {
@@ -409,7 +410,7 @@ static void fetch_all(struct poller *pl)
             t->done = true;
         }
     }
-    double deadline = mono_s() + pl->request_timeout_s + 1.0;
+    double deadline = mono_s() + pl->request_timeout_s + 0.25;
     int running = 1;
     while (running && mono_s() < deadline) {
         if (curl_multi_perform(pl->multi, &running) != CURLM_OK) {
