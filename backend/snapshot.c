@@ -65,6 +65,8 @@ struct snapshot *snapshot_new(double time)
     d->users_total = d->users_active = NAN;
     d->workspaces_total = d->workspaces_running = d->workspaces_failed = NAN;
     d->agent_stats_series = d->builds_failed_per_h = d->builds_total_per_h = NAN;
+    d->api_p50_ms = d->api_p95_ms = d->api_p99_ms = d->requests_per_s = NAN;
+    d->db_query_p95_ms = d->queue_wait_p95_s = d->build_p95_s = NAN;
 
     struct postgres *p = &s->postgres;
     p->server_version_num = p->rtt_ms = NAN;

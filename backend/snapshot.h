@@ -79,6 +79,12 @@ struct deployment {
     double agent_stats_series;     /* number of per-agent series seen */
     double builds_failed_per_h;    /* from coderd_workspace_builds_total */
     double builds_total_per_h;
+    /* Across all coderd metrics targets (buckets summed by le, rates summed). */
+    double api_p50_ms, api_p95_ms, api_p99_ms;
+    double requests_per_s;
+    double db_query_p95_ms;
+    double queue_wait_p95_s; /* coderd_provisioner_job_queue_wait_seconds */
+    double build_p95_s;      /* coderd_provisionerd_job_timings_seconds, all targets */
 };
 
 struct server {
