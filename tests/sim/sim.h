@@ -59,6 +59,8 @@ struct sim_opts {
     int builtin_provisioners;
     int port_base;
     int rate_limit;
+    double stats_delay_s;    /* deployment stats answer 400 this long after start */
+    double health_compute_s; /* /debug/health is 404 this long into each 10 min window */
     double start_epoch; /* sim time at start, unix seconds */
 };
 

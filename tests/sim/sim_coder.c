@@ -147,7 +147,7 @@ static bool rate_limit(struct sim *s, const char *who, const char *route, struct
     sim_reply_header(r, "X-Ratelimit-Remaining", v);
     snprintf(v, sizeof v, "%ld", (long)((win + 1) * 60));
     sim_reply_header(r, "X-Ratelimit-Reset", v);
-    return count <= limit;
+    return bypass || count <= limit;
 }
 
 static int org_lookup(const char *p, size_t n)
@@ -1378,6 +1378,14 @@ void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
             return;
         }
         if (n == 4) {
+            if (s->o.health_compute_s > 0 &&
+                s->sim_now - floor(s->sim_now / 600) * 600 < s->o.health_compute_s) {
+                sim_reply_error(r, 404,
+                                "Healthcheck is in progress and did not complete in time. Try "
+                                "again in a few seconds.",
+                                NULL);
+                return;
+            }
             h_health(s, r);
             return;
         }
@@ -1387,7 +1395,7 @@ void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
             err_403_debug(r);
             return;
         }
-        if (s->sim_now - s->o.start_epoch < 0) {
+        if (s->sim_now - s->o.start_epoch < s->o.stats_delay_s) {
             sim_reply_error(r, 400, "Deployment stats are still processing!", NULL);
             return;
         }

@@ -37,6 +37,10 @@ static void usage(FILE *f)
             "  --rate-limit N             API requests per minute per endpoint (default 512)\n"
             "  --single-ip                bind every listener on 127.0.0.1 (replicas otherwise\n"
             "                             get 127.0.0.11, .12, … so hosts tell them apart)\n"
+            "  --stats-delay SECONDS      /deployment/stats answers 400 \"still processing\"\n"
+            "                             for this long (simulated) after start\n"
+            "  --health-compute-s SECONDS /debug/health answers 404 \"in progress\" for this\n"
+            "                             long into each 10-minute cache window\n"
             "  --port-base N              first port (0 = ephemeral ports, the default)\n");
 }
 
@@ -162,6 +166,12 @@ static int parse(struct sim_opts *o, int argc, char **argv)
         } else if (strcmp(a, "--rate-limit") == 0) {
             NEEDV;
             o->rate_limit = atoi(v);
+        } else if (strcmp(a, "--stats-delay") == 0) {
+            NEEDV;
+            o->stats_delay_s = strtod(v, NULL);
+        } else if (strcmp(a, "--health-compute-s") == 0) {
+            NEEDV;
+            o->health_compute_s = strtod(v, NULL);
         } else if (strcmp(a, "--port-base") == 0) {
             NEEDV;
             o->port_base = atoi(v);
