@@ -52,23 +52,78 @@ void sim_hist_init(struct sim_hist *h, const double *le, int nb)
     h->nb = nb;
 }
 
-/* The CDF of a piecewise-linear distribution through (0,0), (p50,.5),
- * (p95,.95), (p99,.99), (4*p99,1): interpolating its buckets gives back the
- * configured quantiles, as histogram_quantile() does. */
-static double dist_cdf(double x, double p50, double p95, double p99)
+/* Cumulative bucket fractions F(le[i]) for a latency distribution with the
+ * given p50/p95/p99, chosen so that linear interpolation inside buckets (what
+ * histogram_quantile() does) gives back each quantile exactly whenever the
+ * three fall in different buckets: every bucket holding a quantile gets a
+ * chord through that point, and the other boundaries are filled monotonically. */
+static void dist_fractions(const double *le, int nb, double p50, double p95, double p99,
+                           double *out)
 {
-    double xs[] = {0, p50, p95, p99, p99 * 4};
-    double ys[] = {0, 0.5, 0.95, 0.99, 1.0};
-    if (x <= 0) {
-        return 0;
-    }
-    for (int i = 1; i < 5; i++) {
-        if (x <= xs[i]) {
-            double span = xs[i] - xs[i - 1];
-            return span > 0 ? ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / span : ys[i];
+    const double xs[3] = {p50, p95, p99}, ys[3] = {0.5, 0.95, 0.99};
+    bool fixed[16] = {false};
+    int last_bucket = -2;
+    for (int k = 0; k < 3; k++) {
+        int bi = -1;
+        for (int i = 0; i < nb; i++) {
+            if (xs[k] <= le[i]) {
+                bi = i;
+                break;
+            }
         }
+        if (bi < 0 || bi == last_bucket) {
+            continue;
+        }
+        last_bucket = bi;
+        double lo = bi > 0 ? le[bi - 1] : 0, hi = le[bi];
+        double t = (xs[k] - lo) / (hi - lo);
+        double below = k == 0 ? ys[0] : (ys[k] - ys[k - 1]) / 2;
+        double above = k == 2 ? (1 - ys[k]) * 0.9 : (ys[k + 1] - ys[k]) / 2;
+        double flo, fhi;
+        if (bi == 0) {
+            flo = 0;
+            fhi = t > 0 ? ys[k] / t : ys[k];
+            if (fhi > ys[k] + above) {
+                fhi = ys[k] + above;
+            }
+        } else {
+            double d = 1e9;
+            if (t > 0) {
+                d = below / t;
+            }
+            if (t < 1 && above / (1 - t) < d) {
+                d = above / (1 - t);
+            }
+            flo = ys[k] - d * t;
+            fhi = ys[k] + d * (1 - t);
+            out[bi - 1] = flo;
+            fixed[bi - 1] = true;
+        }
+        out[bi] = fhi;
+        fixed[bi] = true;
     }
-    return 1.0;
+    double xend = p99 * 4 > le[nb - 1] ? p99 * 4 : le[nb - 1];
+    for (int i = 0; i < nb; i++) {
+        if (fixed[i]) {
+            continue;
+        }
+        double x0 = 0, y0 = 0, x1 = xend, y1 = 1;
+        for (int j = i - 1; j >= 0; j--) {
+            if (fixed[j]) {
+                x0 = le[j];
+                y0 = out[j];
+                break;
+            }
+        }
+        for (int j = i + 1; j < nb; j++) {
+            if (fixed[j]) {
+                x1 = le[j];
+                y1 = out[j];
+                break;
+            }
+        }
+        out[i] = le[i] >= x1 ? y1 : y0 + (y1 - y0) * (le[i] - x0) / (x1 - x0);
+    }
 }
 
 static double dist_mean(double p50, double p95, double p99)
@@ -82,8 +137,10 @@ void sim_hist_observe_dist(struct sim_hist *h, double n, double p50, double p95,
     if (n <= 0) {
         return;
     }
+    double f[16];
+    dist_fractions(h->le, h->nb, p50, p95, p99, f);
     for (int i = 0; i < h->nb; i++) {
-        h->bucket[i] += n * dist_cdf(h->le[i], p50, p95, p99);
+        h->bucket[i] += n * f[i];
     }
     h->count += n;
     h->sum += n * dist_mean(p50, p95, p99);
