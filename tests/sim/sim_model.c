@@ -62,31 +62,36 @@ static void dist_fractions(const double *le, int nb, double p50, double p95, dou
 {
     const double xs[3] = {p50, p95, p99}, ys[3] = {0.5, 0.95, 0.99};
     bool fixed[16] = {false};
-    int last_bucket = -2;
+    int bucket_of[3];
     for (int k = 0; k < 3; k++) {
-        int bi = -1;
+        bucket_of[k] = -1;
         for (int i = 0; i < nb; i++) {
             if (xs[k] <= le[i]) {
-                bi = i;
+                bucket_of[k] = i;
                 break;
             }
         }
-        if (bi < 0 || bi == last_bucket) {
+    }
+    /* right to left, so a knot's chord can end where the next one's begins */
+    double next_lower = 1.0;
+    for (int k = 2; k >= 0; k--) {
+        int bi = bucket_of[k];
+        if (bi < 0 || (k < 2 && bi == bucket_of[k + 1])) {
             continue;
         }
-        last_bucket = bi;
         double lo = bi > 0 ? le[bi - 1] : 0, hi = le[bi];
-        double t = (xs[k] - lo) / (hi - lo);
-        double below = k == 0 ? ys[0] : (ys[k] - ys[k - 1]) / 2;
-        double above = k == 2 ? (1 - ys[k]) * 0.9 : (ys[k + 1] - ys[k]) / 2;
+        double t = (xs[k] - lo) / (hi - lo), y = ys[k];
         double flo, fhi;
-        if (bi == 0) {
-            flo = 0;
-            fhi = t > 0 ? ys[k] / t : ys[k];
-            if (fhi > ys[k] + above) {
-                fhi = ys[k] + above;
+        if (fixed[bi]) {
+            fhi = out[bi];
+            flo = bi > 0 && t < 1 ? (y - fhi * t) / (1 - t) : 0;
+            double floor_y = k > 0 ? ys[k - 1] : 0;
+            if (flo < floor_y) {
+                flo = floor_y + (y - floor_y) * 0.1;
             }
         } else {
+            double above = (next_lower - y) * 0.9;
+            double below = k == 0 ? y : (y - ys[k - 1]) / 2;
             double d = 1e9;
             if (t > 0) {
                 d = below / t;
@@ -94,13 +99,23 @@ static void dist_fractions(const double *le, int nb, double p50, double p95, dou
             if (t < 1 && above / (1 - t) < d) {
                 d = above / (1 - t);
             }
-            flo = ys[k] - d * t;
-            fhi = ys[k] + d * (1 - t);
-            out[bi - 1] = flo;
-            fixed[bi - 1] = true;
+            flo = y - d * t;
+            fhi = y + d * (1 - t);
+            if (bi == 0) {
+                flo = 0;
+                fhi = t > 0 ? y / t : y;
+                if (fhi > y + above) {
+                    fhi = y + above;
+                }
+            }
         }
         out[bi] = fhi;
         fixed[bi] = true;
+        if (bi > 0) {
+            out[bi - 1] = flo;
+            fixed[bi - 1] = true;
+        }
+        next_lower = flo;
     }
     double xend = p99 * 4 > le[nb - 1] ? p99 * 4 : le[nb - 1];
     for (int i = 0; i < nb; i++) {
