@@ -205,6 +205,7 @@ struct sim {
     struct sim_job *jobs;
     long n_jobs, cap_jobs;
 
+    long ws_minute;
     long workspaces_total, ws_running, ws_stopped, ws_failed, ws_pending, ws_starting;
     long users_active, users_dormant, users_suspended, license_limit;
     int unrunnable_tagset; /* tagset index with no daemon */

@@ -299,7 +299,7 @@ static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_ou
         snprintf(name, sizeof name, "%s", s->daemons[di].name);
         snprintf(ip, sizeof ip, "10.60.%ld.%ld", k / 250, k % 250 + 2);
         q_cpu(1000, (int)k, v1);
-        q_mem(1LL << 30, (int)k, v2);
+        q_mem(1000000000LL, (int)k, v2);
         c = container("provisioner", "ghcr.io/coder/coder:v2.38.5", v1, v2, NULL, "2Gi");
         json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-provisioner"));
         node_i = 3 + (int)(k % (w->n_nodes - 3));
@@ -523,14 +523,19 @@ static void list(struct sim *s, struct sim_req *q, struct sim_reply *r, enum kre
     int gen = s->k8s_generation;
     pthread_mutex_unlock(&s->mu);
     double real = sim_mono() - s->real_start;
+    /* a continued list reads the world as it was on its first page */
+    struct world snap = {0};
+    bool have_snap = false;
     if (cont && *cont) {
         char dec[256];
-        long rv = 0, off = 0;
-        int g = -1;
+        long rv = 0, off = 0, nws = 0;
+        int g = -1, nrep = 0, nprov = 0, nnodes = 0;
         double issued = 0;
         if (b64dec(cont, dec, sizeof dec) != 0 ||
-            sscanf(dec, "{\"v\":\"meta.k8s.io/v1\",\"rv\":%ld,\"start\":\"%ld\",\"g\":%d,\"t\":%lf",
-                   &rv, &off, &g, &issued) != 4) {
+            sscanf(dec,
+                   "{\"v\":\"meta.k8s.io/v1\",\"rv\":%ld,\"start\":\"%ld\",\"g\":%d,\"t\":%lf,"
+                   "\"w\":[%ld,%d,%d,%d]",
+                   &rv, &off, &g, &issued, &nws, &nrep, &nprov, &nnodes) != 8) {
             status_err(r, 400, "BadRequest", "continue key is not valid: illegal base64 data");
             return;
         }
@@ -545,6 +550,12 @@ static void list(struct sim *s, struct sim_req *q, struct sim_reply *r, enum kre
             return;
         }
         offset = off;
+        snap.rv = rv;
+        snap.n_ws = nws;
+        snap.n_rep = nrep;
+        snap.n_prov = nprov;
+        snap.n_nodes = nnodes;
+        have_snap = true;
     }
     const char *lsel = sim_arg(q, "labelSelector");
     const char *fsel = sim_arg(q, "fieldSelector");
@@ -552,6 +563,10 @@ static void list(struct sim *s, struct sim_req *q, struct sim_reply *r, enum kre
     long total = 0;
     pthread_mutex_lock(&s->mu);
     world_get(s, &w);
+    if (have_snap) {
+        snap.now = w.now;
+        w = snap;
+    }
     switch (kind) {
     case K_NODES:
         total = w.n_nodes;
@@ -614,10 +629,11 @@ static void list(struct sim *s, struct sim_req *q, struct sim_reply *r, enum kre
     snprintf(rvs, sizeof rvs, "%ld", w.rv);
     json_object_set_new(md, "resourceVersion", qs(rvs));
     if (i < total) {
-        char raw[200], enc[300];
+        char raw[256], enc[400];
         snprintf(raw, sizeof raw,
-                 "{\"v\":\"meta.k8s.io/v1\",\"rv\":%ld,\"start\":\"%ld\",\"g\":%d,\"t\":%.3f}",
-                 w.rv, i, gen, real);
+                 "{\"v\":\"meta.k8s.io/v1\",\"rv\":%ld,\"start\":\"%ld\",\"g\":%d,\"t\":%.3f,"
+                 "\"w\":[%ld,%d,%d,%d]}",
+                 w.rv, i, gen, real, w.n_ws, w.n_rep, w.n_prov, w.n_nodes);
         b64enc(raw, enc, sizeof enc);
         json_object_set_new(md, "continue", qs(enc));
         if (!lsel && !fsel && !only_ns) {
@@ -764,7 +780,7 @@ json_t *sim_k8s_cluster_truth(struct sim *s)
     struct world w;
     world_get(s, &w);
     double cpu_req = w.n_rep * 4.0 + w.n_prov * 1.0 + 0.2, mem_req = 0;
-    mem_req = w.n_rep * 12.0 * 1073741824.0 + w.n_prov * 1073741824.0 + 2 * 70.0 * 1048576;
+    mem_req = w.n_rep * 12.0 * 1073741824.0 + w.n_prov * 1e9 + 2 * 70.0 * 1048576;
     for (int k = 0; k < 4; k++) {
         long cnt = w.n_ws / 4 + (k < w.n_ws % 4 ? 1 : 0);
         cpu_req += cnt * ws_cpu_m[k] / 1000.0;

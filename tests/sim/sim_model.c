@@ -478,12 +478,14 @@ static void set_world(struct sim *s)
         snprintf(s->prox[s->n_proxies - 1].status, sizeof s->prox[0].status, "unreachable");
     }
     /* workspace counts drift a little around the preset */
-    long base = s->ws_running;
-    long target = (long)(s->workspaces_total * 0.6);
-    long drift = (long)(sim_rand(&s->rng) % 5) - 2;
-    s->ws_running = base + drift;
-    if (labs(s->ws_running - target) > target / 50 + 2) {
-        s->ws_running = target;
+    long minute = (long)floor(s->sim_now / 60);
+    if (minute != s->ws_minute) {
+        s->ws_minute = minute;
+        long target = (long)(s->workspaces_total * 0.6);
+        s->ws_running += (long)(sim_rand(&s->rng) % 5) - 2;
+        if (labs(s->ws_running - target) > target / 50 + 2) {
+            s->ws_running = target;
+        }
     }
     s->ws_failed = s->workspaces_total / 150;
     long starting = 0, pending = 0;
@@ -531,7 +533,7 @@ static void set_world(struct sim *s)
                 online += s->daemons[d].online && s->daemons[d].deploy >= 0;
             }
             ns->cpu_used = online;
-            ns->mem_used = online * 1073741824.0;
+            ns->mem_used = online * 1e9;
             ns->pods_used = online;
         } else if (strcmp(ns->name, "coder") == 0) {
             int present = 0;
