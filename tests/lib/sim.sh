@@ -18,6 +18,13 @@ sim_stop_all() {
         kill -KILL "$p" 2>/dev/null
     done
     SIM_PIDS=""
+    # a sanitizer report in any sim's log is a failure of the suite
+    for l in "${SCRATCH:-/nonexistent}"/*.log; do
+        [ -f "$l" ] || continue
+        if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:\|ThreadSanitizer' "$l"; then
+            fail "sanitizer_$(basename "$l" .log)" "$(grep -m1 'Sanitizer\|runtime error' "$l")"
+        fi
+    done
     [ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
 }
 

@@ -188,7 +188,7 @@ struct sim_listener {
 struct sim {
     struct sim_opts o;
     pthread_mutex_t mu;
-    volatile int stopping;
+    int stopping; /* read and written with __atomic builtins */
     double real_start; /* monotonic seconds */
     double sim_now;    /* unix seconds, simulated */
     uint64_t rng;

@@ -1377,9 +1377,11 @@ void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
             sim_reply_json(r, 200, json_pack("{s:[]}", "dismissed_healthchecks"));
             return;
         }
+        pthread_mutex_lock(&s->mu);
+        double now = s->sim_now;
+        pthread_mutex_unlock(&s->mu);
         if (n == 4) {
-            if (s->o.health_compute_s > 0 &&
-                s->sim_now - floor(s->sim_now / 600) * 600 < s->o.health_compute_s) {
+            if (s->o.health_compute_s > 0 && now - floor(now / 600) * 600 < s->o.health_compute_s) {
                 sim_reply_error(r, 404,
                                 "Healthcheck is in progress and did not complete in time. Try "
                                 "again in a few seconds.",
@@ -1395,7 +1397,10 @@ void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
             err_403_debug(r);
             return;
         }
-        if (s->sim_now - s->o.start_epoch < s->o.stats_delay_s) {
+        pthread_mutex_lock(&s->mu);
+        bool processing = s->sim_now - s->o.start_epoch < s->o.stats_delay_s;
+        pthread_mutex_unlock(&s->mu);
+        if (processing) {
             sim_reply_error(r, 400, "Deployment stats are still processing!", NULL);
             return;
         }

@@ -61,7 +61,7 @@ const char *sim_arg(struct sim_req *q, const char *key)
 static void sleep_ms_interruptible(struct sim *s, long ms, int fault_id)
 {
     double end = sim_mono() + ms / 1000.0;
-    while (!s->stopping && sim_mono() < end) {
+    while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE) && sim_mono() < end) {
         usleep(20000);
         if (fault_id > 0) {
             bool still = false;

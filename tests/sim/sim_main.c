@@ -215,7 +215,7 @@ static void *tick_main(void *arg)
 {
     struct sim *s = arg;
     double last_render = 0;
-    while (!s->stopping) {
+    while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
         double to = sim_clock_now(s);
         pthread_mutex_lock(&s->mu);
         sim_model_advance(s, to);
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
         int sig = 0;
         sigwait(&set, &sig);
     }
-    s->stopping = 1;
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
     pthread_join(tick, NULL);
     sim_http_stop(s);
     for (int i = 0; i < s->n_replicas; i++) {
