@@ -19,7 +19,7 @@ out=tests/sim/sim_templates.c
         f=${rest#*:}
         expr=${rest%%:*}
         echo "const char sim_tpl_$n[] ="
-        jq -c "$expr" "$api/$f" | fold -w 90 | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$/"/'
+        jq -c "$expr" "$api/$f" | fold -w 45 | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$/"/'
         echo ";"
         echo
     done

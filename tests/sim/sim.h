@@ -61,7 +61,7 @@ struct sim_opts {
     int rate_limit;
     double stats_delay_s;    /* deployment stats answer 400 this long after start */
     double health_compute_s; /* /debug/health is 404 this long into each 10 min window */
-    double start_epoch; /* sim time at start, unix seconds */
+    double start_epoch;      /* sim time at start, unix seconds */
 };
 
 struct sim_tags {
@@ -95,7 +95,7 @@ struct sim_replica {
 
 struct sim_daemon {
     char id[40], name[64], key_id[40], key_name[32], version[24], api_version[8];
-    int org, deploy;  /* deploy -1 = built-in */
+    int org, deploy; /* deploy -1 = built-in */
     int tagset;
     bool online;
     double created_at, last_seen_at;
@@ -108,7 +108,7 @@ struct sim_job {
     char id[40], file_id[40], input_id[40], workspace_id[40], initiator[40];
     int org, tagset;
     int status;
-    int daemon; /* -1 */
+    int daemon;     /* -1 */
     int transition; /* 0 start 1 stop 2 delete */
     bool import;    /* template_version_import */
     double created_at, started_at, completed_at, duration_s;
@@ -149,9 +149,9 @@ struct sim_ns {
 
 struct sim_fault {
     int id;
-    char listener[32];   /* "api", "k8s", "metrics:0", "prov:1", "proxy:sydney", "*" */
-    char prefix[128];    /* path prefix, "" = all */
-    char kind[16];       /* latency status truncate malformed huge hang */
+    char listener[32]; /* "api", "k8s", "metrics:0", "prov:1", "proxy:sydney", "*" */
+    char prefix[128];  /* path prefix, "" = all */
+    char kind[16];     /* latency status truncate malformed huge hang */
     int status;
     int latency_ms;
     int max_hold_ms;
@@ -188,7 +188,7 @@ struct sim_listener {
 struct sim {
     struct sim_opts o;
     pthread_mutex_t mu;
-    int stopping; /* read and written with __atomic builtins */
+    int stopping;      /* read and written with __atomic builtins */
     double real_start; /* monotonic seconds */
     double sim_now;    /* unix seconds, simulated */
     uint64_t rng;

@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ORG1_ID "9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
-#define OWNER_ID "6c1b4a0e-2f4d-4b8e-9a31-7d5e2c9f0a12"
-#define MEMBER_ID "0d8f3e21-5a6b-4c7d-8e9f-1a2b3c4d5e6f"
-#define TPL0_ID "d1e2f3a4-b5c6-4d7e-8f9a-0b1c2d3e4f5a"
-#define TPL1_ID "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e"
+#define ORG1_ID       "9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+#define OWNER_ID      "6c1b4a0e-2f4d-4b8e-9a31-7d5e2c9f0a12"
+#define MEMBER_ID     "0d8f3e21-5a6b-4c7d-8e9f-1a2b3c4d5e6f"
+#define TPL0_ID       "d1e2f3a4-b5c6-4d7e-8f9a-0b1c2d3e4f5a"
+#define TPL1_ID       "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e"
 #define PREBUILD_USER "c42fdf75-3097-471c-8c33-fb52454d81c0"
 
 enum role { ROLE_NONE, ROLE_BAD, ROLE_MEMBER, ROLE_OWNER };
@@ -82,8 +82,7 @@ static enum role authenticate(struct sim *s, struct sim_req *q, const char **tok
 static void err_401(struct sim_reply *r, bool bad)
 {
     sim_reply_error(
-        r, 401,
-        "You are signed out or your session has expired. Please sign in again to continue.",
+        r, 401, "You are signed out or your session has expired. Please sign in again to continue.",
         bad ? "API key is invalid."
             : "Cookie \"coder_session_token\" or query parameter must be provided.");
 }
@@ -293,8 +292,7 @@ static json_t *job_json(struct sim *s, long ji, bool per_daemon)
     json_object_set_new(o, "queue_position", json_integer(pos));
     json_object_set_new(o, "queue_size", json_integer(size));
     json_object_set_new(o, "organization_id", json_string(org_ids[j->org]));
-    json_object_set_new(o, "initiator_id",
-                        json_string(ji % 7 == 3 ? PREBUILD_USER : j->initiator));
+    json_object_set_new(o, "initiator_id", json_string(ji % 7 == 3 ? PREBUILD_USER : j->initiator));
     json_t *in = json_object();
     json_object_set_new(in, j->import ? "template_version_id" : "workspace_build_id",
                         json_string(j->input_id));
@@ -448,8 +446,8 @@ static bool tags_filter(const struct sim_tags *have, json_t *want)
 
 static void h_daemons(struct sim *s, struct sim_req *q, struct sim_reply *r, int org)
 {
-    static const char *const allowed[] = {"limit", "ids", "tags", "status", "offline", "max_age",
-                                          NULL};
+    static const char *const allowed[] = {"limit",   "ids",     "tags", "status",
+                                          "offline", "max_age", NULL};
     if (!strict_params(q, r, allowed)) {
         return;
     }
@@ -469,9 +467,9 @@ static void h_daemons(struct sim *s, struct sim_req *q, struct sim_reply *r, int
         if (!json_is_object(want)) {
             json_decref(want);
             sim_reply_json(r, 400,
-                           json_pack("{s:s,s:[{s:s,s:s}]}", "message",
-                                     "Invalid query parameters.", "validations", "field", "tags",
-                                     "detail", "Query param \"tags\" must be a valid JSON object"));
+                           json_pack("{s:s,s:[{s:s,s:s}]}", "message", "Invalid query parameters.",
+                                     "validations", "field", "tags", "detail",
+                                     "Query param \"tags\" must be a valid JSON object"));
             return;
         }
     }
@@ -585,8 +583,9 @@ static json_t *org_json(int i)
     json_object_set_new(o, "id", json_string(org_ids[i]));
     json_object_set_new(o, "name", json_string(org_names[i]));
     json_object_set_new(o, "display_name", json_string(i == 0 ? "Coder" : "Platform Engineering"));
-    json_object_set_new(o, "description", json_string(i == 0 ? "Builtin default organization."
-                                                             : "GPU and data-platform templates"));
+    json_object_set_new(
+        o, "description",
+        json_string(i == 0 ? "Builtin default organization." : "GPU and data-platform templates"));
     json_object_set_new(o, "icon", json_string(i == 0 ? "" : "/emojis/1f3d7-fe0f.png"));
     json_object_set_new(o, "created_at", json_string("2024-02-06T18:22:04.118522Z"));
     json_object_set_new(o, "updated_at", json_string("2025-09-30T11:02:47.903114Z"));
@@ -756,16 +755,16 @@ static void h_health(struct sim *s, struct sim_reply *r)
         json_array_append_new(pdw, warn("EPD01", "No active provisioner daemons found!"));
         pdsev = "error";
     } else if (mismatch) {
-        json_array_append_new(pdw,
-                              warn("EPD02", "Some provisioner daemons report mismatched versions."));
+        json_array_append_new(
+            pdw, warn("EPD02", "Some provisioner daemons report mismatched versions."));
         pdsev = "warning";
     }
     json_object_set_new(pd, "warnings", pdw);
     json_object_set_new(pd, "severity", json_string(pdsev));
 
     const char *sev = "ok";
-    const char *secs[] = {"derp", "access_url", "websocket", "database", "workspace_proxy",
-                          "provisioner_daemons"};
+    const char *secs[] = {"derp",     "access_url",      "websocket",
+                          "database", "workspace_proxy", "provisioner_daemons"};
     for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
         json_t *sec = json_object_get(h, secs[i]);
         if (json_is_true(json_object_get(sec, "dismissed"))) {
@@ -881,8 +880,9 @@ static void h_users(struct sim *s, struct sim_req *q, struct sim_reply *r, enum 
     }
     json_t *users = json_array();
     for (long i = offset; i < count && i < offset + limit; i++) {
-        json_array_append_new(users, user_json(i, status, i == 0 && role == ROLE_OWNER &&
-                                                              strcmp(status, "active") == 0));
+        json_array_append_new(
+            users,
+            user_json(i, status, i == 0 && role == ROLE_OWNER && strcmp(status, "active") == 0));
     }
     json_t *o = json_object();
     json_object_set_new(o, "users", users);
@@ -912,8 +912,8 @@ static json_t *workspace_json(struct sim *s, long i, const char *status, json_t 
     json_object_set_new(lb, "transition", json_string(run ? "start" : "stop"));
     json_t *job = json_object_get(lb, "job");
     json_object_set_new(job, "status",
-                        json_string(strcmp(status, "failed") == 0   ? "failed"
-                                    : strcmp(status, "pending") == 0 ? "running"
+                        json_string(strcmp(status, "failed") == 0     ? "failed"
+                                    : strcmp(status, "pending") == 0  ? "running"
                                     : strcmp(status, "starting") == 0 ? "running"
                                                                       : "running"));
     json_object_set_new(json_object_get(job, "input"), "workspace_build_id", json_string(bid));
@@ -934,11 +934,16 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
     struct {
         const char *n;
         long c;
-    } by[] = {{"running", s->ws_running},   {"stopped", s->ws_stopped},
-              {"failed", s->ws_failed},     {"pending", s->ws_pending},
-              {"starting", s->ws_starting}, {"stopping", 0},
-              {"canceling", 0},             {"canceled", 0},
-              {"deleting", 0},              {"deleted", 0}};
+    } by[] = {{"running", s->ws_running},
+              {"stopped", s->ws_stopped},
+              {"failed", s->ws_failed},
+              {"pending", s->ws_pending},
+              {"starting", s->ws_starting},
+              {"stopping", 0},
+              {"canceling", 0},
+              {"canceled", 0},
+              {"deleting", 0},
+              {"deleted", 0}};
     pthread_mutex_unlock(&s->mu);
     if (st) {
         count = -1;
@@ -1023,8 +1028,9 @@ static void h_groups(struct sim *s, struct sim_reply *r, int org, enum role role
     json_array_append_new(arr, e);
     if (role == ROLE_OWNER) {
         json_t *g = json_deep_copy(e);
-        json_object_set_new(g, "id", json_string(org == 0 ? "fbd2116a-8961-4954-87ae-e4575bd29ce0"
-                                                          : "0b2c4d6e-8f01-4234-9567-89abcdef0123"));
+        json_object_set_new(g, "id",
+                            json_string(org == 0 ? "fbd2116a-8961-4954-87ae-e4575bd29ce0"
+                                                 : "0b2c4d6e-8f01-4234-9567-89abcdef0123"));
         json_object_set_new(g, "name", json_string("gpu-users"));
         json_object_set_new(g, "display_name", json_string("GPU Users"));
         json_t *m = user_json(1, "active", false);
@@ -1042,17 +1048,26 @@ static void h_groups(struct sim *s, struct sim_reply *r, int org, enum role role
 
 static void h_entitlements(struct sim *s, struct sim_reply *r)
 {
-    static const char *const feats[] = {
-        "user_limit",          "audit_log",
-        "browser_only",        "scim",
-        "template_rbac",       "user_role_management",
-        "high_availability",   "multiple_external_auth",
-        "external_provisioner_daemons", "appearance",
-        "advanced_template_scheduling", "workspace_proxy",
-        "external_token_encryption",    "workspace_batch_actions",
-        "access_control",      "control_shared_ports",
-        "custom_roles",        "multiple_organizations",
-        "workspace_prebuilds", NULL};
+    static const char *const feats[] = {"user_limit",
+                                        "audit_log",
+                                        "browser_only",
+                                        "scim",
+                                        "template_rbac",
+                                        "user_role_management",
+                                        "high_availability",
+                                        "multiple_external_auth",
+                                        "external_provisioner_daemons",
+                                        "appearance",
+                                        "advanced_template_scheduling",
+                                        "workspace_proxy",
+                                        "external_token_encryption",
+                                        "workspace_batch_actions",
+                                        "access_control",
+                                        "control_shared_ports",
+                                        "custom_roles",
+                                        "multiple_organizations",
+                                        "workspace_prebuilds",
+                                        NULL};
     bool lic = !s->o.unlicensed;
     json_t *f = json_object();
     for (int i = 0; feats[i]; i++) {
@@ -1072,7 +1087,8 @@ static void h_entitlements(struct sim *s, struct sim_reply *r)
     json_t *warnings = json_array();
     if (lic && s->users_active * 10 >= s->license_limit * 9) {
         char m[160];
-        snprintf(m, sizeof m, "Your deployment has %ld active users (%ld%% of your %ld-seat license).",
+        snprintf(m, sizeof m,
+                 "Your deployment has %ld active users (%ld%% of your %ld-seat license).",
                  s->users_active, s->users_active * 100 / s->license_limit, s->license_limit);
         json_array_append_new(warnings, json_string(m));
     }
@@ -1153,8 +1169,8 @@ static void h_replicas(struct sim *s, struct sim_reply *r)
         json_object_set_new(o, "relay_address", json_string(relay));
         json_object_set_new(o, "region_id", json_integer(999));
         json_object_set_new(o, "error", json_string(x->error));
-        json_object_set_new(o, "database_latency", json_integer((json_int_t)(x->db_latency_ms *
-                                                                             1000)));
+        json_object_set_new(o, "database_latency",
+                            json_integer((json_int_t)(x->db_latency_ms * 1000)));
         json_array_append_new(arr, o);
         if (s->o.unlicensed) {
             break;
@@ -1246,8 +1262,8 @@ void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         return;
     }
     if (!rate_limit(s, who, route, r, by && role == ROLE_OWNER)) {
-        sim_reply_error(r, 429, "You've been rate limited for sending more than 512 requests in 1m0s.",
-                        NULL);
+        sim_reply_error(
+            r, 429, "You've been rate limited for sending more than 512 requests in 1m0s.", NULL);
         if (s->o.rate_limit > 0 && s->o.rate_limit != 512) {
             char m[128];
             snprintf(m, sizeof m,

@@ -39,8 +39,8 @@ json_t *sim_manifest(struct sim *s)
     json_object_set_new(m, "provisioner_metrics_urls", pu);
     json_object_set_new(m, "proxies", px);
     snprintf(u, sizeof u, "http://127.0.0.1:%d", s->lis[s->n_listeners - 1].port);
-    json_object_set_new(m, "kubernetes", json_pack("{s:s,s:s}", "server", u, "token",
-                                                   s->o.k8s_token));
+    json_object_set_new(m, "kubernetes",
+                        json_pack("{s:s,s:s}", "server", u, "token", s->o.k8s_token));
     snprintf(u, sizeof u, "http://127.0.0.1:%d/__sim", s->lis[0].port);
     json_object_set_new(m, "control_url", json_string(u));
     json_object_set_new(m, "preset", json_string(s->o.preset));
@@ -61,8 +61,8 @@ static json_t *fault_json(const struct sim_fault *f)
 
 static bool kind_ok(const char *k)
 {
-    static const char *const kinds[] = {"latency", "status",  "truncate", "malformed",
-                                        "huge",    "hang",    NULL};
+    static const char *const kinds[] = {"latency", "status", "truncate", "malformed",
+                                        "huge",    "hang",   NULL};
     for (int i = 0; kinds[i]; i++) {
         if (strcmp(k, kinds[i]) == 0) {
             return true;
@@ -128,9 +128,9 @@ static void list_requests(struct sim *s, struct sim_req *q, struct sim_reply *r)
     }
     for (long i = start; i < n; i++) {
         struct sim_reqlog *l = &s->reqlog[i % SIM_MAX_REQLOG];
-        json_array_append_new(arr, json_pack("{s:I,s:f,s:s,s:s,s:s,s:i}", "seq", (json_int_t)i,
-                                             "t", l->t, "listener", l->listener, "method",
-                                             l->method, "path", l->path, "status", l->status));
+        json_array_append_new(arr, json_pack("{s:I,s:f,s:s,s:s,s:s,s:i}", "seq", (json_int_t)i, "t",
+                                             l->t, "listener", l->listener, "method", l->method,
+                                             "path", l->path, "status", l->status));
     }
     pthread_mutex_unlock(&s->mu);
     sim_reply_json(r, 200, json_pack("{s:I,s:o}", "total", (json_int_t)n, "requests", arr));

@@ -191,15 +191,15 @@ static void status_reply(struct sim_listener *l, struct sim_reply *r, int status
         }
         sim_reply_error(r, status, msg, detail);
     } else if (l->kind == L_K8S) {
-        json_t *j = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion",
-                              "v1", "metadata", "status", "Failure", "message", "injected fault",
-                              "reason",
-                              status == 401   ? "Unauthorized"
-                              : status == 403 ? "Forbidden"
-                              : status == 404 ? "NotFound"
-                              : status == 429 ? "TooManyRequests"
-                                              : "InternalError",
-                              "code", status);
+        json_t *j =
+            json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",
+                      "metadata", "status", "Failure", "message", "injected fault", "reason",
+                      status == 401   ? "Unauthorized"
+                      : status == 403 ? "Forbidden"
+                      : status == 404 ? "NotFound"
+                      : status == 429 ? "TooManyRequests"
+                                      : "InternalError",
+                      "code", status);
         sim_reply_json(r, status, j);
     } else {
         r->status = status;
@@ -436,12 +436,11 @@ static int start_listener(struct sim *s, enum sim_kind kind, int index, const ch
         sa.sin_family = AF_INET;
         sa.sin_port = htons((uint16_t)(s->o.port_base ? s->o.port_base + s->n_listeners : 0));
         inet_pton(AF_INET, l->ip, &sa.sin_addr);
-        l->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                                    MHD_USE_POLL,
-                                0, NULL, NULL, handler, l, MHD_OPTION_SOCK_ADDR,
-                                (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
-                                NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+        l->d = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0, NULL,
+            NULL, handler, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
         if (l->d) {
             break;
         }

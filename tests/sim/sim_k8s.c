@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NODE_CPU_M   15890LL
-#define NODE_MEM_KI  61680112LL
-#define NODE_PODS    110
+#define NODE_CPU_M  15890LL
+#define NODE_MEM_KI 61680112LL
+#define NODE_PODS   110
 
 static const long long ws_cpu_m[4] = {500, 1000, 1000, 1500};
 static const long long ws_mem_gi[4] = {2, 4, 4, 6};
@@ -218,14 +218,13 @@ static json_t *node_json(struct sim *s, const struct world *w, int i)
     json_t *conds = json_array();
     const char *types[] = {"MemoryPressure", "DiskPressure", "PIDPressure", "Ready"};
     for (int k = 0; k < 4; k++) {
-        json_array_append_new(conds,
-                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", types[k], "status",
-                                        k == 3 ? "True" : "False", "lastHeartbeatTime",
-                                        "2026-07-14T09:29:11Z", "lastTransitionTime",
-                                        "2026-06-24T10:02:06Z", "reason",
-                                        k == 3 ? "KubeletReady" : "KubeletHasSufficientMemory",
-                                        "message", k == 3 ? "kubelet is posting ready status"
-                                                          : "kubelet has sufficient resources"));
+        json_array_append_new(
+            conds, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", types[k], "status",
+                             k == 3 ? "True" : "False", "lastHeartbeatTime", "2026-07-14T09:29:11Z",
+                             "lastTransitionTime", "2026-06-24T10:02:06Z", "reason",
+                             k == 3 ? "KubeletReady" : "KubeletHasSufficientMemory", "message",
+                             k == 3 ? "kubelet is posting ready status"
+                                    : "kubelet has sufficient resources"));
     }
     json_object_set_new(st, "conditions", conds);
     char ip[20];
@@ -342,8 +341,8 @@ static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_ou
     json_object_set_new(st, "phase", qs("Running"));
     json_object_set_new(st, "podIP", qs(ip));
     json_object_set_new(st, "conditions",
-                        json_pack("[{s:s,s:s},{s:s,s:s}]", "type", "PodScheduled", "status",
-                                  "True", "type", "Ready", "status", "True"));
+                        json_pack("[{s:s,s:s},{s:s,s:s}]", "type", "PodScheduled", "status", "True",
+                                  "type", "Ready", "status", "True"));
     json_object_set_new(p, "status", st);
     return p;
 }
@@ -353,8 +352,9 @@ static json_t *quota_json(struct sim *s, const struct sim_ns *ns, long rv, int i
     char name[64], v[32];
     snprintf(name, sizeof name, "%s-quota", ns->name);
     json_t *q = json_object();
-    json_object_set_new(q, "metadata", meta(name, ns->name, rv, s->o.start_epoch - 86400 * 90,
-                                            (uint64_t)idx + 5000));
+    json_object_set_new(
+        q, "metadata",
+        meta(name, ns->name, rv, s->o.start_epoch - 86400 * 90, (uint64_t)idx + 5000));
     json_t *hard = json_object(), *shard = json_object(), *used = json_object();
     int st = idx;
     q_cpu((long long)llround(ns->cpu_hard * 1000), st + 1, v);
@@ -387,14 +387,15 @@ static json_t *quota_json(struct sim *s, const struct sim_ns *ns, long rv, int i
 static json_t *limitrange_json(struct sim *s, long rv)
 {
     json_t *l = json_object();
-    json_object_set_new(l, "metadata", meta("workspace-limits", "coder-workspaces", rv,
-                                            s->o.start_epoch - 86400 * 90, 7000));
     json_object_set_new(
-        l, "spec",
-        json_pack("{s:[{s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s}}]}", "limits", "type",
-                  "Container", "max", "cpu", "4", "memory", "16Gi", "min", "cpu", "100m", "memory",
-                  "128Mi", "default", "cpu", "1", "memory", "4Gi", "defaultRequest", "cpu", "500m",
-                  "memory", "2Gi"));
+        l, "metadata",
+        meta("workspace-limits", "coder-workspaces", rv, s->o.start_epoch - 86400 * 90, 7000));
+    json_object_set_new(l, "spec",
+                        json_pack("{s:[{s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s}}]}",
+                                  "limits", "type", "Container", "max", "cpu", "4", "memory",
+                                  "16Gi", "min", "cpu", "100m", "memory", "128Mi", "default", "cpu",
+                                  "1", "memory", "4Gi", "defaultRequest", "cpu", "500m", "memory",
+                                  "2Gi"));
     return l;
 }
 
@@ -509,8 +510,8 @@ enum kres { K_NODES, K_PODS, K_NS, K_QUOTA, K_LIMIT };
 static void list(struct sim *s, struct sim_req *q, struct sim_reply *r, enum kres kind,
                  const char *only_ns)
 {
-    static const char *const kinds[] = {"NodeList", "PodList", "NamespaceList",
-                                        "ResourceQuotaList", "LimitRangeList"};
+    static const char *const kinds[] = {"NodeList", "PodList", "NamespaceList", "ResourceQuotaList",
+                                        "LimitRangeList"};
     long limit = 0, offset = 0;
     const char *ls = sim_arg(q, "limit");
     if (ls) {
@@ -616,7 +617,8 @@ static void list(struct sim *s, struct sim_req *q, struct sim_reply *r, enum kre
         if (!o) {
             continue;
         }
-        if ((only_ns && strcmp(ns, only_ns) != 0) || !match_label(o, lsel) || !match_field(o, fsel)) {
+        if ((only_ns && strcmp(ns, only_ns) != 0) || !match_label(o, lsel) ||
+            !match_field(o, fsel)) {
             json_decref(o);
             continue;
         }
@@ -659,12 +661,11 @@ static void endpoints(struct sim *s, struct sim_reply *r, bool slices)
                 continue;
             }
             json_array_append_new(
-                subsets, json_pack("{s:[{s:s,s:s,s:{s:s,s:s,s:s}}],s:[{s:s,s:i,s:s}]}",
-                                   "addresses", "ip", s->rep[i].ip, "nodeName",
-                                   "gke-coder-pool-system-0000", "targetRef", "kind", "Pod",
-                                   "name", s->rep[i].hostname, "namespace", "coder", "ports",
-                                   "name", "prometheus-http", "port", s->rep[i].port, "protocol",
-                                   "TCP"));
+                subsets,
+                json_pack("{s:[{s:s,s:s,s:{s:s,s:s,s:s}}],s:[{s:s,s:i,s:s}]}", "addresses", "ip",
+                          s->rep[i].ip, "nodeName", "gke-coder-pool-system-0000", "targetRef",
+                          "kind", "Pod", "name", s->rep[i].hostname, "namespace", "coder", "ports",
+                          "name", "prometheus-http", "port", s->rep[i].port, "protocol", "TCP"));
         }
         out = json_object();
         json_object_set_new(out, "kind", qs("Endpoints"));
@@ -680,16 +681,16 @@ static void endpoints(struct sim *s, struct sim_reply *r, bool slices)
             }
             char name[64];
             snprintf(name, sizeof name, "coder-%c%c%c%c%c", 'a' + i, 'k', 'q', '7', 'x');
-            json_t *m = meta(name, "coder", 100000 + i, s->o.start_epoch - 86400, 4300u + (unsigned)i);
-            json_object_set_new(m, "labels", json_pack("{s:s}", "kubernetes.io/service-name",
-                                                       "coder"));
+            json_t *m =
+                meta(name, "coder", 100000 + i, s->o.start_epoch - 86400, 4300u + (unsigned)i);
+            json_object_set_new(m, "labels",
+                                json_pack("{s:s}", "kubernetes.io/service-name", "coder"));
             json_array_append_new(
                 items, json_pack("{s:o,s:s,s:[{s:[s],s:{s:b},s:{s:s,s:s,s:s}}],s:[{s:s,s:i,s:s}]}",
                                  "metadata", m, "addressType", "IPv4", "endpoints", "addresses",
-                                 s->rep[i].ip, "conditions", "ready", 1, "targetRef", "kind",
-                                 "Pod", "name", s->rep[i].hostname, "namespace", "coder", "ports",
-                                 "name", "prometheus-http", "port", s->rep[i].port, "protocol",
-                                 "TCP"));
+                                 s->rep[i].ip, "conditions", "ready", 1, "targetRef", "kind", "Pod",
+                                 "name", s->rep[i].hostname, "namespace", "coder", "ports", "name",
+                                 "prometheus-http", "port", s->rep[i].port, "protocol", "TCP"));
         }
         out = json_object();
         json_object_set_new(out, "kind", qs("EndpointSliceList"));

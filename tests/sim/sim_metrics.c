@@ -258,9 +258,9 @@ static void replica_head(struct sim *s, int ri, struct sim_buf *b)
         "The total number of processed API requests");
     for (int i = 0; i < N_ROUTES; i++) {
         double w = route_weight(i);
-        sim_buf_printf(b,
-                       "coderd_api_requests_processed_total{code=\"200\",method=\"GET\",path=\"%s\"}",
-                       routes[i]);
+        sim_buf_printf(
+            b, "coderd_api_requests_processed_total{code=\"200\",method=\"GET\",path=\"%s\"}",
+            routes[i]);
         num(b, floor(r->api_hist.count * w * 0.9 * 0.995));
         if (i % 4 == 0) {
             sim_buf_printf(
@@ -313,7 +313,8 @@ static void replica_head(struct sim *s, int ri, struct sim_buf *b)
     sim_buf_puts(b, "coderd_provisionerd_num_daemons");
     num(b, builtin);
     if (builtin > 0) {
-        fam(b, "coderd_provisionerd_jobs_current", "gauge", "The number of currently running jobs.");
+        fam(b, "coderd_provisionerd_jobs_current", "gauge",
+            "The number of currently running jobs.");
         sim_buf_puts(b, "coderd_provisionerd_jobs_current{provisioner=\"terraform\"}");
         num(b, busy);
     }
@@ -344,10 +345,11 @@ static void replica_head(struct sim *s, int ri, struct sim_buf *b)
     fam(b, "coderd_db_tx_executions_count", "counter",
         "Total count of transactions executed. 'retries' is expected to be 0 for a successful "
         "transaction.");
-    sim_buf_puts(b, "coderd_db_tx_executions_count{success=\"true\",retries=\"0\",tx_id=\"unnamed\"}");
-    num(b, floor(r->tx_hist.count * 0.98));
     sim_buf_puts(b,
-                 "coderd_db_tx_executions_count{success=\"false\",retries=\"0\",tx_id=\"unnamed\"}");
+                 "coderd_db_tx_executions_count{success=\"true\",retries=\"0\",tx_id=\"unnamed\"}");
+    num(b, floor(r->tx_hist.count * 0.98));
+    sim_buf_puts(
+        b, "coderd_db_tx_executions_count{success=\"false\",retries=\"0\",tx_id=\"unnamed\"}");
     num(b, floor(r->tx_hist.count * 0.02));
 
     fam(b, "coder_pubsub_connected", "gauge",
@@ -360,7 +362,8 @@ static void replica_head(struct sim *s, int ri, struct sim_buf *b)
     fam(b, "coder_pubsub_latency_measure_errs_total", "counter",
         "The number of pubsub latency measurement failures");
     sim_buf_puts(b, "coder_pubsub_latency_measure_errs_total 0\n");
-    fam(b, "coder_pubsub_messages_total", "counter", "Total number of messages received from postgres");
+    fam(b, "coder_pubsub_messages_total", "counter",
+        "Total number of messages received from postgres");
     sim_buf_puts(b, "coder_pubsub_messages_total{size=\"normal\"}");
     num(b, floor(r->pubsub_msgs));
     sim_buf_puts(b, "coder_pubsub_messages_total{size=\"colossal\"} 0\n");
@@ -521,7 +524,8 @@ static void workspace_part(const struct ws_params *s, struct sim_buf *b)
          "The median agent connection latency in seconds"},
         {"coderd_agentstats_rx_bytes", "Agent Rx bytes"},
         {"coderd_agentstats_tx_bytes", "Agent Tx bytes"},
-        {"coderd_agentstats_session_count_jetbrains", "The number of session established by JetBrains"},
+        {"coderd_agentstats_session_count_jetbrains",
+         "The number of session established by JetBrains"},
         {"coderd_agentstats_session_count_reconnecting_pty",
          "The number of session established by reconnecting PTY"},
         {"coderd_agentstats_session_count_ssh", "The number of session established by SSH"},
@@ -635,8 +639,7 @@ static void deploy_body(struct sim *s, int di, struct sim_buf *b)
         }
     }
     double start = s->o.start_epoch - 36000;
-    go_process(b, d->cpu_seconds, 6.2e7 * online, start, 14.0 * online, 61.0 * online,
-               s->sim_now);
+    go_process(b, d->cpu_seconds, 6.2e7 * online, start, 14.0 * online, 61.0 * online, s->sim_now);
 }
 
 void sim_metrics_rebuild(struct sim *s, bool force)

@@ -143,8 +143,7 @@ static void dist_fractions(const double *le, int nb, double p50, double p95, dou
 
 static double dist_mean(double p50, double p95, double p99)
 {
-    return 0.5 * (p50 / 2) + 0.45 * (p50 + p95) / 2 + 0.04 * (p95 + p99) / 2 +
-           0.01 * (p99 * 2.5);
+    return 0.5 * (p50 / 2) + 0.45 * (p50 + p95) / 2 + 0.04 * (p95 + p99) / 2 + 0.01 * (p99 * 2.5);
 }
 
 void sim_hist_observe_dist(struct sim_hist *h, double n, double p50, double p95, double p99)
@@ -270,7 +269,8 @@ static struct sim_job *job_new(struct sim *s, int tagset)
     j->status = JOB_PENDING;
     j->daemon = -1;
     j->created_at = s->sim_now;
-    j->workspace = (int)(sim_rand(&s->rng) % (uint64_t)(s->workspaces_total ? s->workspaces_total : 1));
+    j->workspace =
+        (int)(sim_rand(&s->rng) % (uint64_t)(s->workspaces_total ? s->workspaces_total : 1));
     uint64_t r = sim_rand(&s->rng) % 20;
     j->import = r == 0;
     j->transition = r < 13 ? 0 : r < 19 ? 1 : 2;
@@ -456,10 +456,11 @@ static void set_replica_targets(struct sim *s)
         }
         struct sim_replica *r0 = &s->rep[0];
         if (gone) {
-            snprintf(r0->error, sizeof r0->error,
-                     "Failed to dial peers: http://%s:8080 (Get \"http://%s:8080/derp/latency-check\": "
-                     "context deadline exceeded)",
-                     r->ip, r->ip);
+            snprintf(
+                r0->error, sizeof r0->error,
+                "Failed to dial peers: http://%s:8080 (Get \"http://%s:8080/derp/latency-check\": "
+                "context deadline exceeded)",
+                r->ip, r->ip);
         } else {
             r0->error[0] = '\0';
         }
@@ -954,8 +955,8 @@ json_t *sim_truth(struct sim *s)
         json_object_set_new(o, "organization", json_string(org_name(j->org)));
         json_object_set_new(o, "tags", tags_json(&s->ts[j->tagset].tags));
         json_object_set_new(o, "age_s", json_real(s->sim_now - j->created_at));
-        json_object_set_new(o, "reason", json_string(all == 0 ? "no_matching_daemon"
-                                                              : "matching_daemons_offline"));
+        json_object_set_new(
+            o, "reason", json_string(all == 0 ? "no_matching_daemon" : "matching_daemons_offline"));
         json_array_append_new(un, o);
     }
     json_object_set_new(t, "unrunnable_jobs", un);
