@@ -12,6 +12,7 @@ out=tests/sim/sim_templates.c
     echo ' * Data only; the fixtures are the ground truth for these shapes. */'
     echo '#include "sim.h"'
     echo
+    echo '// clang-format off'
     for pair in "workspace:.workspaces[0]:workspaces.json" "template:.[0]:templates.json" \
         "health:.:debug_health.json"; do
         n=${pair%%:*}
@@ -19,8 +20,9 @@ out=tests/sim/sim_templates.c
         f=${rest#*:}
         expr=${rest%%:*}
         echo "const char sim_tpl_$n[] ="
-        jq -c "$expr" "$api/$f" | fold -w 45 | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$/"/'
+        jq -c "$expr" "$api/$f" | fold -w 80 | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/    "/; s/$/"/'
         echo ";"
         echo
     done
+    echo '// clang-format on'
 } >"$out"
