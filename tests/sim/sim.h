@@ -136,6 +136,7 @@ struct sim_deploy {
 struct sim_proxy {
     char id[40], name[32], display[48], icon[40], version[24];
     char status[16]; /* ok unreachable unhealthy unregistered */
+    int slow_ms;     /* /healthz answers this late */
     int port;
     double created_at;
 };

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ORG1_ID       "9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
 #define OWNER_ID      "6c1b4a0e-2f4d-4b8e-9a31-7d5e2c9f0a12"
@@ -1481,7 +1482,11 @@ void sim_proxy_handle(struct sim *s, int index, struct sim_req *q, struct sim_re
     pthread_mutex_lock(&s->mu);
     char status[16];
     snprintf(status, sizeof status, "%s", s->prox[index].status);
+    int slow = s->prox[index].slow_ms;
     pthread_mutex_unlock(&s->mu);
+    if (slow > 0) {
+        usleep((useconds_t)slow * 1000);
+    }
     if (strcmp(status, "unreachable") == 0) {
         r->status = 0;
         return;

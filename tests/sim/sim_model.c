@@ -474,6 +474,11 @@ static void set_world(struct sim *s)
     /* proxies */
     for (int i = 0; i < s->n_proxies; i++) {
         snprintf(s->prox[i].status, sizeof s->prox[i].status, "ok");
+        s->prox[i].slow_ms = 0;
+    }
+    /* the proxy first turns slow, then unreachable */
+    if (inc && s->n_proxies > 0 && in(t, 18, 20)) {
+        s->prox[s->n_proxies - 1].slow_ms = 1500;
     }
     if (inc && s->n_proxies > 0 && in(t, 20, 40)) {
         snprintf(s->prox[s->n_proxies - 1].status, sizeof s->prox[0].status, "unreachable");
@@ -565,10 +570,10 @@ static void set_world(struct sim *s)
         struct {
             double a, b;
             const char *n;
-        } ph[] = {{5, 30, "backlog_building"},   {30, 55, "backlog_draining"},
-                  {10, 30, "db_latency_spike"},  {15, 18, "replica_restart"},
-                  {20, 40, "proxy_unreachable"}, {25, 45, "quota_squeeze"},
-                  {30, 50, "unrunnable_job"}};
+        } ph[] = {{5, 30, "backlog_building"},  {30, 55, "backlog_draining"},
+                  {10, 30, "db_latency_spike"}, {15, 18, "replica_restart"},
+                  {18, 20, "proxy_slow"},       {20, 40, "proxy_unreachable"},
+                  {25, 45, "quota_squeeze"},    {30, 50, "unrunnable_job"}};
         for (size_t i = 0; i < sizeof ph / sizeof ph[0]; i++) {
             if (in(t, ph[i].a, ph[i].b)) {
                 size_t l = strlen(s->phase);
@@ -886,6 +891,10 @@ json_t *sim_truth(struct sim *s)
         json_object_set_new(o, "api_p50_ms", json_real(r->api_p50_ms));
         json_object_set_new(o, "api_p95_ms", json_real(r->api_p95_ms));
         json_object_set_new(o, "api_p99_ms", json_real(r->api_p99_ms));
+        /* the DB query histogram's configured quantiles (see step_counters) */
+        json_object_set_new(o, "db_query_p50_ms", json_real(r->db_latency_ms * 1.3));
+        json_object_set_new(o, "db_query_p95_ms", json_real(r->db_latency_ms * 4));
+        json_object_set_new(o, "db_query_p99_ms", json_real(r->db_latency_ms * 8));
         json_object_set_new(o, "requests_per_s", json_real(r->req_per_s));
         json_object_set_new(o, "cpu_cores", json_real(r->cpu_cores));
         json_object_set_new(o, "error", json_string(r->error));
@@ -969,6 +978,7 @@ json_t *sim_truth(struct sim *s)
         json_object_set_new(o, "name", json_string(x->name));
         json_object_set_new(o, "status", json_string(x->status));
         json_object_set_new(o, "healthy", json_boolean(strcmp(x->status, "ok") == 0));
+        json_object_set_new(o, "healthz_delay_ms", json_integer(x->slow_ms));
         snprintf(url, sizeof url, "http://127.0.0.1:%d", x->port);
         json_object_set_new(o, "url", json_string(url));
         json_array_append_new(px, o);
