@@ -161,8 +161,8 @@ sleep 1
 t2=$(ctl fast GET /truth | jq .sim_elapsed_s)
 check_eq speed_600 "$(awk -v a="$t1" -v b="$t2" 'BEGIN { d = b - a; print (d > 450 && d < 900) ? "ok" : d }')" ok
 
-# the incident timeline (speed 240: one simulated minute per 0.25 s)
-sim_start inc --preset 1k --seed 4 --scenario incident --speed 240 || { fail sim_start inc; exit 1; }
+# the incident timeline (speed 120: one simulated minute per 0.5 s)
+sim_start inc --preset 1k --seed 4 --scenario incident --speed 120 || { fail sim_start inc; exit 1; }
 # wait_truth NAME JQ-CONDITION SECONDS
 wait_truth() {
     i=0

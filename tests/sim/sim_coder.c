@@ -714,7 +714,12 @@ static void h_health(struct sim *s, struct sim_reply *r)
     json_object_set_new(db, "severity", json_string(dbsev));
 
     json_t *wp = json_object_get(h, "workspace_proxy");
-    json_object_set_new(wp, "workspace_proxies", regions_json(s, true, s->o.unlicensed, au));
+    json_t *regs = regions_json(s, true, false, au);
+    if (s->o.unlicensed) {
+        /* without the feature the section is ok and lists no proxy at all */
+        json_array_clear(json_object_get(regs, "regions"));
+    }
+    json_object_set_new(wp, "workspace_proxies", regs);
     json_t *wpw = json_array();
     const char *wpsev = "ok";
     for (int i = 0; i < s->n_proxies && !s->o.unlicensed; i++) {
@@ -973,7 +978,12 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
     json_t *tpl = json_loads(sim_tpl_workspace, JSON_PRESERVE_ORDER, NULL);
     json_t *arr = json_array();
     for (long i = offset; tpl && i < count && i < offset + limit; i++) {
-        json_array_append_new(arr, workspace_json(s, i, st ? st : "running", tpl));
+        const char *wst = st;
+        if (!wst) {
+            /* unfiltered: the same order as the metrics, running ones first */
+            wst = i < by[0].c ? "running" : i < by[0].c + by[2].c ? "failed" : "stopped";
+        }
+        json_array_append_new(arr, workspace_json(s, i, wst, tpl));
     }
     json_decref(tpl);
     json_t *o = json_object();
