@@ -228,31 +228,49 @@ struct sim {
     struct sim_listener lis[SIM_MAX_LISTENERS];
 };
 
-/* util */
+/* Appends n bytes to b, growing it (aborts on out of memory). */
 void sim_buf_add(struct sim_buf *b, const char *s, size_t n);
+/* Appends printf-formatted text to b. */
 void sim_buf_printf(struct sim_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a NUL-terminated string to b. */
 void sim_buf_puts(struct sim_buf *b, const char *s);
+/* Moves b's bytes into a new blob with one reference; b is left empty. */
 struct sim_blob *sim_blob_from_buf(struct sim_buf *b);
+/* Takes one more reference (any thread); NULL passes through. */
 struct sim_blob *sim_blob_ref(struct sim_blob *bl);
+/* Drops one reference, freeing the blob with the last (any thread; NULL ok). */
 void sim_blob_unref(struct sim_blob *bl);
+/* Next value of the seeded generator in *s (splitmix64). */
 uint64_t sim_rand(uint64_t *s);
+/* A uniform double in [0, 1) from the generator in *s. */
 double sim_randf(uint64_t *s);
+/* A v4-looking UUID drawn from the generator in *s. */
 void sim_uuid(uint64_t *s, char out[40]);
+/* Formats unix seconds as RFC 3339 UTC with microseconds, Go style. */
 void sim_time_fmt(double t, char out[40]);
+/* Monotonic clock in seconds. */
 double sim_mono(void);
 
-/* model */
+/* Builds the deployment from s->o and runs an hour of warm-up history. */
 void sim_model_init(struct sim *s);
+/* Advances the model to simulated time `to` (caller holds s->mu). */
 void sim_model_advance(struct sim *s, double to);
+/* The simulated time that corresponds to now, given --speed. */
 double sim_clock_now(struct sim *s);
+/* Counts daemons able to take tag set ts; returns online + offline (holds s->mu). */
 int sim_tagset_daemons(struct sim *s, int ts, int *online, int *idle, int *offline);
+/* Empties h over the nb bucket bounds le (le must outlive h). */
 void sim_hist_init(struct sim_hist *h, const double *le, int nb);
+/* Adds n observations whose quantiles histogram_quantile() will give back. */
 void sim_hist_observe_dist(struct sim_hist *h, double n, double p50, double p95, double p99);
+/* The ProvisionerJobStatus string of a job status. */
 const char *sim_job_status_name(int st);
+/* The truth object (caller owns it; caller holds s->mu). */
 json_t *sim_truth(struct sim *s);
 
-/* http */
+/* Starts every listener; 0 on success, -1 if one cannot listen. */
 int sim_http_start(struct sim *s);
+/* Stops every listener, waiting for its connection threads. */
 void sim_http_stop(struct sim *s);
 
 /* handlers: each fills status, content type and body; caller holds no lock */
@@ -271,23 +289,33 @@ struct sim_req {
     const char *body;
     size_t body_len;
 };
+/* Sets a JSON reply, consuming the reference to j. */
 void sim_reply_json(struct sim_reply *r, int status, json_t *j);
+/* Sets a Coder error envelope {message[, detail]}. */
 void sim_reply_error(struct sim_reply *r, int status, const char *msg, const char *detail);
+/* Adds a response header (at most 4). */
 void sim_reply_header(struct sim_reply *r, const char *k, const char *v);
+/* A query parameter of the request, or NULL (borrowed from libmicrohttpd). */
 const char *sim_arg(struct sim_req *q, const char *key);
 
+/* Answers a Coder API request (connection thread; takes s->mu itself). */
 void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
+/* Answers a Kubernetes API request (connection thread). */
 void sim_k8s_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 /* Cluster totals for the truth endpoint (caller holds sim->mu). */
 json_t *sim_k8s_cluster_truth(struct sim *s);
+/* Answers a /__sim/ control request (connection thread). */
 void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 /* The manifest object (URLs, tokens, preset); caller owns the reference. */
 json_t *sim_manifest(struct sim *s);
+/* Re-renders the cached /metrics bodies (tick thread). */
 void sim_metrics_rebuild(struct sim *s, bool force);
+/* Serves a cached body by reference; status 0 drops the connection. */
 void sim_metrics_reply(struct sim *s, int kind, int index, struct sim_reply *r);
+/* Answers a workspace proxy request (/healthz, /healthz-report, buildinfo). */
 void sim_proxy_handle(struct sim *s, int index, struct sim_req *q, struct sim_reply *r);
 
-/* templates */
+/* JSON skeletons from the fixtures (sim_templates.c, generated). */
 extern const char sim_tpl_workspace[];
 extern const char sim_tpl_template[];
 extern const char sim_tpl_health[];
