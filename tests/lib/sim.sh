@@ -65,3 +65,23 @@ ctl() {
             "$(m "$1" .control_url)$3"
     fi
 }
+
+# sim_args NAME: prints the scaletop options that point at sim NAME (Coder
+# URL, token file, every metrics endpoint, a kubeconfig for its Kubernetes
+# API), writing the token file and kubeconfig into $SCRATCH.
+sim_args() {
+    n=$1
+    m "$n" .token >"$SCRATCH/$n.token"
+    cat >"$SCRATCH/$n.kubeconfig" <<KUBE
+apiVersion: v1
+kind: Config
+clusters: [{name: sim, cluster: {server: "$(m "$n" .kubernetes.server)"}}]
+users: [{name: sim, user: {token: "$(m "$n" .kubernetes.token)"}}]
+contexts: [{name: sim, context: {cluster: sim, user: sim}}]
+current-context: sim
+KUBE
+    printf -- '--coder-url %s --token-file %s --kubeconfig %s' "$(m "$n" .coder_url)" \
+        "$SCRATCH/$n.token" "$SCRATCH/$n.kubeconfig"
+    for u in $(m "$n" '.metrics_urls[]'); do printf -- ' --metrics %s' "$u"; done
+    for u in $(m "$n" '.provisioner_metrics_urls[]'); do printf -- ' --provisioner-metrics %s' "$u"; done
+}
