@@ -301,3 +301,49 @@ bool derive_series_has_prev(const struct derive_series *t)
 {
     return t->has_prev;
 }
+
+/* Observations in a cumulative histogram: its largest bucket (+Inf). */
+static double observations(const struct derive_hist *h)
+{
+    double max = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        max = h->b[i].count > max ? h->b[i].count : max;
+    }
+    return max;
+}
+
+void derive_window_init(struct derive_window *w)
+{
+    w->next = w->n = 0;
+}
+
+void derive_window_push(struct derive_window *w, const struct derive_hist *inc, double t)
+{
+    w->slot[w->next] = *inc;
+    w->t[w->next] = t;
+    w->next = (w->next + 1) % DERIVE_WINDOW_SLOTS;
+    if (w->n < DERIVE_WINDOW_SLOTS) {
+        w->n++;
+    }
+}
+
+double derive_window_collect(const struct derive_window *w, double now, double min_count,
+                             double max_age_s, double floor_count, struct derive_hist *out)
+{
+    derive_hist_init(out);
+    for (size_t k = 0; k < w->n; k++) {
+        size_t i = (w->next + DERIVE_WINDOW_SLOTS - 1 - k) % DERIVE_WINDOW_SLOTS;
+        if (k > 0 && now - w->t[i] > max_age_s) {
+            break;
+        }
+        derive_hist_merge(out, &w->slot[i]);
+        if (observations(out) >= min_count) {
+            break;
+        }
+    }
+    double total = observations(out);
+    if (total < floor_count) {
+        derive_hist_init(out);
+    }
+    return total;
+}

@@ -55,6 +55,30 @@ void derive_hist_merge(struct derive_hist *dst, const struct derive_hist *src);
 /* histogram_quantile(q) of h (h is not modified); NAN when empty. */
 double derive_hist_quantile(const struct derive_hist *h, double q);
 
+/* Recent per-scrape increase histograms of one target, so a quantile can
+ * rest on enough observations: a quiet replica serves a handful of requests
+ * between two scrapes, and a p99 of five requests is noise, not a finding. */
+#define DERIVE_WINDOW_SLOTS 16
+
+struct derive_window {
+    struct derive_hist slot[DERIVE_WINDOW_SLOTS];
+    double t[DERIVE_WINDOW_SLOTS];
+    size_t next, n;
+};
+
+/* Empties w. */
+void derive_window_init(struct derive_window *w);
+
+/* Records the increase histogram of the scrape at time t. */
+void derive_window_push(struct derive_window *w, const struct derive_hist *inc, double t);
+
+/* Merges the newest increases into out, going back until out holds at least
+ * min_count observations or the next one is older than now - max_age_s.
+ * Returns the number of observations; below floor_count, out is emptied
+ * (the quantile is then unknown rather than a guess). */
+double derive_window_collect(const struct derive_window *w, double now, double min_count,
+                             double max_age_s, double floor_count, struct derive_hist *out);
+
 /* A 64-bit hash of bytes (FNV-1a), chainable through `seed`. */
 uint64_t derive_hash(const void *data, size_t len, uint64_t seed);
 

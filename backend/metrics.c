@@ -36,6 +36,14 @@
 #define MAX_SERIES       (256 * 1024)
 #define HOST_MAX         256
 
+/* Windowed quantiles rest on at least QUANTILE_MIN_OBS requests, reaching
+ * back over earlier scrapes (at most QUANTILE_MAX_AGE_S, like a dashboard's
+ * rate(...[5m])) when the last interval was quiet; with fewer than
+ * QUANTILE_FLOOR_OBS in all that time the quantile is unknown, not a guess. */
+#define QUANTILE_MIN_OBS   500.0
+#define QUANTILE_MAX_AGE_S 300.0
+#define QUANTILE_FLOOR_OBS 200.0
+
 enum target_kind { KIND_CODERD, KIND_PROVISIONER };
 
 /* What one scrape of one target yields. Increases are NAN-free sums; the
@@ -65,7 +73,8 @@ struct target {
     long http_code;
     CURLcode result;
     bool done;
-    double prev_time; /* time of the previous good scrape, NAN if none */
+    struct derive_window *win_api, *win_db; /* recent increases, for quantiles */
+    double prev_time;                       /* time of the previous good scrape, NAN if none */
     double last_ok;
     double dt; /* seconds since the previous good scrape (rates) */
     char errbuf[CURL_ERROR_SIZE];
@@ -491,6 +500,8 @@ static struct poller *poller_new(const struct config *cfg, enum target_kind kind
             metrics_provisioner_filter(t->parser);
         }
         t->series = derive_series_new(MAX_SERIES);
+        t->win_api = xcalloc(1, sizeof *t->win_api);
+        t->win_db = xcalloc(1, sizeof *t->win_db);
         t->prev_time = NAN;
         t->last_ok = NAN;
         pl->ntargets++;
@@ -512,6 +523,8 @@ static void poller_free(void *state)
         curl_slist_free_all(t->headers);
         promtext_free(t->parser);
         derive_series_free(t->series);
+        free(t->win_api);
+        free(t->win_db);
         free(t->url);
         free(t->source_name);
     }
@@ -651,11 +664,18 @@ static void metrics_poll(void *state, struct snapshot *snap, double now)
         bool rates = !isnan(t->dt);
         all_rates = all_rates && rates;
         if (rates) {
-            sv->api_p50_ms = hist_ms(&a->api, 0.50);
-            sv->api_p95_ms = hist_ms(&a->api, 0.95);
-            sv->api_p99_ms = hist_ms(&a->api, 0.99);
+            struct derive_hist wapi, wdb;
+            derive_window_push(t->win_api, &a->api, now);
+            derive_window_push(t->win_db, &a->db, now);
+            derive_window_collect(t->win_api, now, QUANTILE_MIN_OBS, QUANTILE_MAX_AGE_S,
+                                  QUANTILE_FLOOR_OBS, &wapi);
+            derive_window_collect(t->win_db, now, QUANTILE_MIN_OBS, QUANTILE_MAX_AGE_S,
+                                  QUANTILE_FLOOR_OBS, &wdb);
+            sv->api_p50_ms = hist_ms(&wapi, 0.50);
+            sv->api_p95_ms = hist_ms(&wapi, 0.95);
+            sv->api_p99_ms = hist_ms(&wapi, 0.99);
             sv->requests_per_s = per_s(t, a->req_inc);
-            sv->db_query_p95_ms = a->db_seen ? hist_ms(&a->db, 0.95) : NAN;
+            sv->db_query_p95_ms = a->db_seen ? hist_ms(&wdb, 0.95) : NAN;
             sv->cpu_cores = a->cpu_seen ? per_s(t, a->cpu_inc) : NAN;
             sv->derp_bytes_per_s = a->derp_seen ? per_s(t, a->derp_bytes_inc) : NAN;
             derive_hist_merge(&api, &a->api);

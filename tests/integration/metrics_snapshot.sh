@@ -1,6 +1,6 @@
 # `scaletop snapshot --format json --metrics URL` against a real HTTP server on
 # loopback that serves the coderd fixture on the first request and the same
-# exposition with grown counters afterwards (100 more buildinfo requests in
+# exposition with grown counters afterwards (1000 more buildinfo requests in
 # 10-25 ms, 500 health checks, 2 s of CPU), so the two polls of the one-shot
 # snapshot see known growth. A second target that refuses connections must
 # show as an error without disturbing the first.
@@ -15,8 +15,8 @@ fi
 fix="$SHARED/fixtures/coder/metrics/coderd.prom"
 cp "$fix" "$SCRATCH/first.prom"
 awk '
-/^coderd_api_request_latencies_seconds_bucket\{method="GET",path="\/api\/v2\/buildinfo",le="(0\.025|0\.05|0\.1|0\.5|1|5|10|30|\+Inf)"\}/ { $2 = $2 + 100 }
-/^coderd_api_request_latencies_seconds_count\{method="GET",path="\/api\/v2\/buildinfo"\}/ { $2 = $2 + 100 }
+/^coderd_api_request_latencies_seconds_bucket\{method="GET",path="\/api\/v2\/buildinfo",le="(0\.025|0\.05|0\.1|0\.5|1|5|10|30|\+Inf)"\}/ { $2 = $2 + 1000 }
+/^coderd_api_request_latencies_seconds_count\{method="GET",path="\/api\/v2\/buildinfo"\}/ { $2 = $2 + 1000 }
 /^coderd_api_requests_processed_total\{code="200",method="GET",path="\/healthz"\}/ { $2 = $2 + 500 }
 /^process_cpu_seconds_total / { $2 = sprintf("%.2f", $2 + 2) }
 { print }' "$fix" >"$SCRATCH/grown.prom"
@@ -65,7 +65,7 @@ check_eq metrics_snapshot_hostname "$(q "$srv | .hostname")" "127.0.0.1"
 check_eq metrics_snapshot_rss "$(q "$srv | .rss_bytes")" 1048309760
 check_eq metrics_snapshot_max_fds "$(q "$srv | .max_fds")" 1048576
 check_eq metrics_snapshot_open_fds "$(q "$srv | .open_fds")" 611
-# 100 requests in (10, 25] ms: p95 = 10 + 15 * 0.95
+# 1000 requests in (10, 25] ms: p95 = 10 + 15 * 0.95
 check_eq metrics_snapshot_api_p95 "$(q "$srv | .api_p95_ms * 1000 | round")" 24250
 check_eq metrics_snapshot_api_p50 "$(q "$srv | .api_p50_ms * 1000 | round")" 17500
 # rates depend on the real time between the polls (about one second)

@@ -131,7 +131,7 @@ either k8s_quota_used_matches_truth "$(jq "$QTY"' [.items[] | select(.metadata.n
     '.namespaces[] | select(.name == "coder-workspaces") | .resources["requests.memory"].used'
 check_eq k8s_namespaced_quota "$(curl -s -H "$KT" "$K/api/v1/namespaces/coder/resourcequotas" | jq '[.items[].metadata.namespace] | unique | join(",")' -r)" coder
 curl -s -H "$KT" "$K/api/v1/nodes" >"$SCRATCH/nodes.json"
-alloc=$(jq "$QTY"' [.items[].status.allocatable.cpu | qty] | add' "$SCRATCH/nodes.json")
+alloc=$(jq "$QTY"' [.items[] | select(.spec.unschedulable != true) | .status.allocatable.cpu | qty] | add' "$SCRATCH/nodes.json")
 check_eq k8s_node_alloc_matches_truth "$(jq -n --argjson a "$alloc" --argjson b "$(jq .cluster.cpu_allocatable_cores "$SCRATCH/truth.json")" '($a - $b) | fabs < 0.001')" true
 notations=$(cat "$SCRATCH/pods.jsonl" "$SCRATCH/nodes.json" "$SCRATCH/rq.json" | grep -o '"\(cpu\|memory\|pods\|requests\.[a-z]*\|limits\.[a-z]*\)": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' |
     sed -E 's/^[0-9]+$/plain/; s/^[0-9]+\.[0-9]+$/decimal/; s/^[0-9.]+m$/milli/; s/^[0-9.]+(Ki|Mi|Gi)$/binary/; s/^[0-9.]+[kMG]$/decimalSI/; s/^[0-9.]+[eE][-+]?[0-9]+$/exponent/' | sort -u | tr '\n' ' ')

@@ -301,7 +301,8 @@ static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_ou
         q_mem(1000000000LL, (int)k, v2);
         c = container("provisioner", "ghcr.io/coder/coder:v2.38.5", v1, v2, NULL, "2Gi");
         json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-provisioner"));
-        node_i = 3 + (int)(k % (w->n_nodes - 3));
+        /* never on the cordoned last node: it has been drained */
+        node_i = 3 + (int)(k % (w->n_nodes - 4 > 0 ? w->n_nodes - 4 : 1));
     } else if ((k -= w->n_prov) < w->n_ws) {
         ns = "coder-workspaces";
         snprintf(name, sizeof name, "coder-ws-%05ld", k);
@@ -787,14 +788,18 @@ json_t *sim_k8s_cluster_truth(struct sim *s)
         cpu_req += cnt * ws_cpu_m[k] / 1000.0;
         mem_req += (double)cnt * (double)(ws_mem_gi[k] << 30);
     }
+    /* Headroom counts the nodes that can take new pods: the cordoned (and
+     * drained) last node is left out, as scaletop leaves it out. */
+    int schedulable = w.n_nodes > 4 ? w.n_nodes - 1 : w.n_nodes;
     json_t *c = json_object();
-    json_object_set_new(c, "nodes", json_integer(w.n_nodes));
-    json_object_set_new(c, "cpu_allocatable_cores", json_real(w.n_nodes * NODE_CPU_M / 1000.0));
+    json_object_set_new(c, "nodes", json_integer(schedulable));
+    json_object_set_new(c, "nodes_total", json_integer(w.n_nodes));
+    json_object_set_new(c, "cpu_allocatable_cores", json_real(schedulable * NODE_CPU_M / 1000.0));
     json_object_set_new(c, "cpu_requested_cores", json_real(cpu_req));
     json_object_set_new(c, "memory_allocatable_bytes",
-                        json_integer((json_int_t)w.n_nodes * NODE_MEM_KI * 1024));
+                        json_integer((json_int_t)schedulable * NODE_MEM_KI * 1024));
     json_object_set_new(c, "memory_requested_bytes", json_integer((json_int_t)llround(mem_req)));
-    json_object_set_new(c, "pods_allocatable", json_integer((json_int_t)w.n_nodes * NODE_PODS));
+    json_object_set_new(c, "pods_allocatable", json_integer((json_int_t)schedulable * NODE_PODS));
     json_object_set_new(c, "pods", json_integer(pods_total(&w)));
     return c;
 }

@@ -758,17 +758,20 @@ void sim_model_init(struct sim *s)
         sim_hist_init(&s->dep[i].job_hist_failed, job_le, 8);
     }
     pod_suffix(&s->rng, ps);
+    /* A deployment mid-upgrade (daemons one version behind) is part of the
+     * incident; the steady deployment runs one version everywhere. */
+    const char *old = strcmp(s->o.scenario, "incident") == 0 ? SIM_VERSION_OLD : SIM_VERSION;
     for (int i = 0; i < n_prod; i++) {
         char name[64], sfx[8];
         pod_suffix(&s->rng, sfx);
         bool last = i == n_prod - 1;
         snprintf(name, sizeof name, "coder-provisioner-6f7b9d8c5d-%s", sfx);
-        add_daemon(s, 0, 0, 0, name, "k8s-prod", last ? SIM_VERSION_OLD : SIM_VERSION, !last);
+        add_daemon(s, 0, 0, 0, name, "k8s-prod", last ? old : SIM_VERSION, !last);
     }
     for (int i = 0; i < n_gpu; i++) {
         char name[64];
         snprintf(name, sizeof name, "gpu-provisioner-%d", i);
-        add_daemon(s, 1, 1, 1, name, "gpu-pool", i == 0 ? SIM_VERSION_OLD : SIM_VERSION, true);
+        add_daemon(s, 1, 1, 1, name, "gpu-pool", i == 0 ? old : SIM_VERSION, true);
     }
     for (int r = 0; r < s->n_replicas; r++) {
         for (int i = 0; i < s->o.builtin_provisioners; i++) {

@@ -197,3 +197,55 @@ TEST(derive_series_grows_to_many_series)
     CHECK_INT(bad, 0);
     derive_series_free(t);
 }
+
+/* One scrape's increase: n observations split 90/9/1 across 0.1/0.5/+Inf. */
+static void quiet_scrape(struct derive_hist *h, double n)
+{
+    derive_hist_init(h);
+    derive_hist_add(h, 0.1, n * 0.9);
+    derive_hist_add(h, 0.5, n * 0.99);
+    derive_hist_add(h, INFINITY, n);
+}
+
+TEST(derive_window_reaches_back_when_quiet)
+{
+    struct derive_window w;
+    struct derive_hist inc, out;
+    derive_window_init(&w);
+    for (int i = 0; i < 10; i++) {
+        quiet_scrape(&inc, 100);
+        derive_window_push(&w, &inc, 1000 + 15 * i);
+    }
+    /* 500 wanted: the newest five scrapes are merged, no more. */
+    double n = derive_window_collect(&w, 1135, 500, 300, 50, &out);
+    CHECK_NEAR(n, 500, 1e-9);
+    CHECK_NEAR(derive_hist_quantile(&out, 0.5), 0.1 * (0.5 / 0.9), 1e-9);
+    /* Older than the age limit is never used. */
+    n = derive_window_collect(&w, 1135, 1e9, 40, 50, &out);
+    CHECK_NEAR(n, 300, 1e-9);
+}
+
+TEST(derive_window_too_few_is_unknown)
+{
+    struct derive_window w;
+    struct derive_hist inc, out;
+    derive_window_init(&w);
+    quiet_scrape(&inc, 5); /* five requests: a p99 of them is noise */
+    derive_window_push(&w, &inc, 1000);
+    double n = derive_window_collect(&w, 1000, 500, 300, 50, &out);
+    CHECK_NEAR(n, 5, 1e-9);
+    CHECK(isnan(derive_hist_quantile(&out, 0.99)));
+}
+
+TEST(derive_window_wraps)
+{
+    struct derive_window w;
+    struct derive_hist inc, out;
+    derive_window_init(&w);
+    for (int i = 0; i < 3 * DERIVE_WINDOW_SLOTS; i++) {
+        quiet_scrape(&inc, 10);
+        derive_window_push(&w, &inc, i);
+    }
+    double n = derive_window_collect(&w, 3 * DERIVE_WINDOW_SLOTS, 1e9, 1e9, 0, &out);
+    CHECK_NEAR(n, 10.0 * DERIVE_WINDOW_SLOTS, 1e-9);
+}

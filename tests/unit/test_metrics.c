@@ -175,18 +175,18 @@ static char *grow(const char *text, const char *prefix, double from_le, double d
 
 static char *grow_coderd(const char *base)
 {
-    /* 100 buildinfo requests in (0.01, 0.025] */
+    /* 1000 buildinfo requests in (0.01, 0.025] */
     char *a = grow(base,
                    "coderd_api_request_latencies_seconds_bucket{method=\"GET\",path=\"/api/v2/"
                    "buildinfo\"",
-                   0.025, 100);
+                   0.025, 1000);
     char *b = grow(a,
                    "coderd_api_request_latencies_seconds_count{method=\"GET\",path=\"/api/v2/"
                    "buildinfo\"}",
-                   0, 100);
-    /* 40 GetAPIKeyByID queries in (0.05, 0.1] */
-    char *c = grow(b, "coderd_db_query_latencies_seconds_bucket{query=\"GetAPIKeyByID\"", 0.1, 40);
-    char *d = grow(c, "coderd_db_query_latencies_seconds_count{query=\"GetAPIKeyByID\"}", 0, 40);
+                   0, 1000);
+    /* 400 GetAPIKeyByID queries in (0.05, 0.1]: enough for a windowed quantile */
+    char *c = grow(b, "coderd_db_query_latencies_seconds_bucket{query=\"GetAPIKeyByID\"", 0.1, 400);
+    char *d = grow(c, "coderd_db_query_latencies_seconds_count{query=\"GetAPIKeyByID\"}", 0, 400);
     /* 500 health checks, 20 s of CPU */
     char *e = grow(
         d, "coderd_api_requests_processed_total{code=\"200\",method=\"GET\",path=\"/healthz\"}", 0,
@@ -284,7 +284,7 @@ TEST(metrics_two_replicas_rates_quantiles_over_real_http)
     for (size_t i = 0; i < 2; i++) {
         const struct server *sv = &snap->servers[i];
         CHECK(sv->metrics_target != NULL);
-        /* 100 requests in (0.01, 0.025]: 10 ms + 15 ms * q */
+        /* 1000 requests in (0.01, 0.025]: 10 ms + 15 ms * q */
         CHECK_NEAR(sv->api_p50_ms, 17.5, 1e-9);
         CHECK_NEAR(sv->api_p95_ms, 24.25, 1e-9);
         CHECK_NEAR(sv->api_p99_ms, 24.85, 1e-9);
