@@ -35,7 +35,7 @@ struct config {
     char *pg_conninfo; /* NULL: use PG* environment if PGHOST/PGSERVICE set, else disabled */
     /* Kubernetes */
     char *kubeconfig;
-    char *k8s_namespace;          /* coder's namespace, for discovery */
+    char *k8s_namespace; /* coder's namespace, for discovery */
     char *workspace_label_selector;
     bool k8s_in_cluster;
     /* History */
@@ -72,8 +72,8 @@ void config_defaults(struct config *cfg);
  * switch) are left in *rest (caller frees the array, not the strings).
  * On error (unknown flag, bad value, config file line) fills e with a message
  * naming the flag or "FILE:LINE" and returns -1. */
-int config_load(struct config *cfg, int argc, char **argv, const char *const *extra,
-                char ***rest, int *nrest, struct err *e) WARN_UNUSED;
+int config_load(struct config *cfg, int argc, char **argv, const char *const *extra, char ***rest,
+                int *nrest, struct err *e) WARN_UNUSED;
 
 /* Frees every string cfg owns; cfg may then be reused after config_defaults. */
 void config_fini(struct config *cfg);

@@ -28,6 +28,7 @@
 #include <libpq-fe.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -301,6 +302,9 @@ static int wait_socket(PGconn *conn, short events, double deadline)
         }
         if (rc == 0) {
             return 0;
+        }
+        if (errno != EINTR) {
+            return -1;
         }
     }
 }
@@ -843,7 +847,8 @@ void pgprobe_poll(struct pgprobe *p, struct snapshot *snap, double now)
         if (q_rtt(&c) == 0 && q_server(&c, &can_read_all) == 0) {
             ok = true;
             snap->postgres.stats_visible = q_activity(&c, can_read_all) ? TRI_TRUE : TRI_FALSE;
-            if (!p->lost && snap->postgres.stats_visible == TRI_TRUE) {
+            if (!p->lost && snap->postgres.stats_visible == TRI_TRUE &&
+                !(snap->postgres.connections.waiting == 0)) {
                 q_lock_waits(&c);
             }
             if (!p->lost) {

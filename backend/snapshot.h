@@ -73,11 +73,11 @@ struct deployment {
     const char *health_severity; /* "ok"|"warning"|"error", NULL if unknown */
     const char **health_codes;   /* e.g. "EDB01", "EDERP01" */
     size_t nhealth_codes;
-    enum tri builtin_provisioners;  /* daemons running inside coderd */
-    enum tri db_metrics_collected;  /* CODER_PROMETHEUS_COLLECT_DB_METRICS seen */
-    enum tri agent_stats_full;      /* per-agent series at full cardinality */
-    double agent_stats_series;      /* number of per-agent series seen */
-    double builds_failed_per_h;     /* from coderd_workspace_builds_total */
+    enum tri builtin_provisioners; /* daemons running inside coderd */
+    enum tri db_metrics_collected; /* CODER_PROMETHEUS_COLLECT_DB_METRICS seen */
+    enum tri agent_stats_full;     /* per-agent series at full cardinality */
+    double agent_stats_series;     /* number of per-agent series seen */
+    double builds_failed_per_h;    /* from coderd_workspace_builds_total */
     double builds_total_per_h;
 };
 
@@ -187,7 +187,7 @@ struct postgres {
     double oldest_xact_s, oldest_query_s;
     double notify_queue_usage; /* 0..1 */
     double db_size_bytes;
-    double xid_age;          /* wraparound: age(datfrozenxid) max */
+    double xid_age; /* wraparound: age(datfrozenxid) max */
     double checkpoints_req_ratio;
     struct pg_replication *replication;
     size_t nreplication;
@@ -300,9 +300,9 @@ struct snapshot {
     size_t nevents;
 
     /* growth capacities of the arrays above (builders only) */
-    size_t cap_sources, cap_servers, cap_daemons, cap_queues, cap_jobs, cap_unrunnable,
-        cap_proxies, cap_namespaces, cap_coder_quota, cap_soft_limits, cap_findings, cap_events,
-        cap_replication, cap_lock_waits;
+    size_t cap_sources, cap_servers, cap_daemons, cap_queues, cap_jobs, cap_unrunnable, cap_proxies,
+        cap_namespaces, cap_coder_quota, cap_soft_limits, cap_findings, cap_events, cap_replication,
+        cap_lock_waits;
 };
 
 /* A new, empty snapshot at `time` with every number unknown; refcount 1.

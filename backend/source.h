@@ -31,9 +31,9 @@ struct source_ops {
 };
 
 extern const struct source_ops coder_source_ops;
-extern const struct source_ops metrics_source_ops;       /* coderd /metrics */
-extern const struct source_ops provmetrics_source_ops;   /* provisioner /metrics */
-extern const struct source_ops proxyhealth_source_ops;   /* each proxy's /healthz */
+extern const struct source_ops metrics_source_ops;     /* coderd /metrics */
+extern const struct source_ops provmetrics_source_ops; /* provisioner /metrics */
+extern const struct source_ops proxyhealth_source_ops; /* each proxy's /healthz */
 extern const struct source_ops postgres_source_ops;
 extern const struct source_ops kubernetes_source_ops;
 

@@ -97,8 +97,8 @@ int text_is_unsafe(uint32_t cp)
 static size_t skip_sequence(const unsigned char *s, size_t n, uint32_t intro)
 {
     size_t i = 0;
-    bool string_seq = intro == 0x90 || intro == 0x9d || intro == 0x9e || intro == 0x9f ||
-                      intro == 0x98;
+    bool string_seq =
+        intro == 0x90 || intro == 0x9d || intro == 0x9e || intro == 0x9f || intro == 0x98;
     if (intro == 0x1b) {
         if (n == 0) {
             return 0;

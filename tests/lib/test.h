@@ -56,8 +56,8 @@ int test_golden(const char *file, int line, const char *name, const char *actual
     do {                                                                                           \
         const char *a_ = (a), *b_ = (b);                                                           \
         if (!a_ || !b_ || strcmp(a_, b_) != 0)                                                     \
-            test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,                     \
-                      a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                     \
+            test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a, a_ ? a_ : "(null)", \
+                      b_ ? b_ : "(null)");                                                         \
     } while (0)
 
 #define CHECK_NEAR(a, b, eps)                                                                      \

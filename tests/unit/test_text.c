@@ -35,14 +35,16 @@ TEST(text_csi_removed_whole)
 
 TEST(text_osc52_clipboard_removed)
 {
-    char *o = clean("a\x1b]52;c;ZWNobyBwd25lZA==\x07" "b\x1b]0;title\x1b\\c");
+    char *o = clean("a\x1b]52;c;ZWNobyBwd25lZA==\x07"
+                    "b\x1b]0;title\x1b\\c");
     CHECK_STR(o, "abc");
     free(o);
 }
 
 TEST(text_c1_and_bel_removed)
 {
-    char *o = clean("x\x07y\xc2\x9b" "31mz\xc2\x85w");
+    char *o = clean("x\x07y\xc2\x9b"
+                    "31mz\xc2\x85w");
     CHECK_STR(o, "xyzw");
     CHECK(!has_byte_below_space(o));
     free(o);
@@ -50,15 +52,18 @@ TEST(text_c1_and_bel_removed)
 
 TEST(text_bidi_override_removed)
 {
-    char *o = clean("admin\xe2\x80\xae" "gpj.exe\xe2\x81\xa6");
+    char *o = clean("admin\xe2\x80\xae"
+                    "gpj.exe\xe2\x81\xa6");
     CHECK_STR(o, "admingpj.exe");
     free(o);
 }
 
 TEST(text_invalid_utf8_replaced)
 {
-    char *o = clean("a\xff\xfe" "b\xc3");
-    CHECK_STR(o, "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd");
+    char *o = clean("a\xff\xfe"
+                    "b\xc3");
+    CHECK_STR(o, "a\xef\xbf\xbd\xef\xbf\xbd"
+                 "b\xef\xbf\xbd");
     free(o);
     o = clean("\xed\xa0\x80"); /* a UTF-16 surrogate is not UTF-8 */
     CHECK(strstr(o, "\xed\xa0\x80") == NULL);
