@@ -15,6 +15,7 @@ SAN        ?=
 WERROR     ?= -Werror
 # `make V=1` shows the compiler command lines.
 Q          = $(if $(V),,@echo "  CC      $<";)
+L          = $(if $(V),,@echo "  LD      $@";)
 
 PKGS        = ncursesw libcurl jansson libpq sqlite3 inih
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
@@ -24,7 +25,7 @@ SIM_LIBS    = $(shell pkg-config --libs libmicrohttpd jansson)
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
        -Wwrite-strings -Wvla -Wimplicit-fallthrough -Wpointer-arith -Wcast-qual \
-       -Wundef -Wno-missing-field-initializers -Wno-format-truncation $(WERROR)
+       -Wundef -Wno-missing-field-initializers -Wno-format-truncation -Wno-unknown-warning-option $(WERROR)
 
 ifeq ($(SAN),asan)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -83,24 +84,24 @@ $(BUILD)/obj/tests/sim/%.o: tests/sim/%.c
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(SIM): $(SIM_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SIM_LIBS) $(LDLIBS)
+	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(SIM_LIBS) $(LDLIBS)
 
 sim: $(SIM)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 tests: $(TEST_BIN)
 

@@ -1,0 +1,111 @@
+/*
+ * The advisor: the Scale Coder guide's recommendations, and Coder's own
+ * alert thresholds, as rules evaluated on every snapshot (DESIGN.md §5).
+ * Each rule has a stable id; a rule that fires adds a finding (severity,
+ * entity, one-line advice, evidence) to the snapshot being built. An advisor
+ * object remembers when each finding began, so findings carry `since` and
+ * their start and end become events in the history.
+ */
+#ifndef SCALETOP_ADVISOR_H
+#define SCALETOP_ADVISOR_H
+
+#include "backend/err.h"
+#include "backend/snapshot.h"
+
+#include <stddef.h>
+
+/* Thresholds, all configurable under [thresholds] in the config file. */
+struct advisor_thresholds {
+    double replicas_min;       /* availability: at least this many coderd replicas */
+    double replicas_max;       /* prefer vertical scaling past this many */
+    double db_latency_warn_ms; /* coderd <-> Postgres */
+    double db_latency_crit_ms;
+    double api_p95_warn_ms;
+    double api_p95_crit_ms;
+    double db_query_p95_warn_ms;
+    double db_query_p95_crit_ms;
+    double agent_series_warn; /* per-agent series counted as "full cardinality" */
+    double queue_wait_warn_s; /* pending with no idle daemon for this long */
+    double queue_wait_crit_s;
+    double build_failures_info; /* failed builds per 10 minutes (Coder's alert) */
+    double build_failures_warn;
+    double build_failures_crit;
+    double pg_connections_warn; /* fraction of the usable maximum */
+    double pg_connections_crit;
+    double notify_queue_warn; /* fraction of the LISTEN/NOTIFY queue */
+    double notify_queue_crit;
+    double replication_lag_warn_s;
+    double replication_lag_crit_s;
+    double xid_age_warn; /* wraparound: age(datfrozenxid) */
+    double xid_age_crit;
+    double long_xact_warn_s;
+    double long_xact_crit_s;
+    double headroom_warn; /* fraction left below which capacity warns */
+    double headroom_crit;
+    double forecast_warn_days; /* at the recorded trend, runs out within */
+    double forecast_crit_days;
+    double utilisation_warn; /* coderd CPU/memory used / available */
+    double utilisation_crit;
+};
+
+/* One threshold's name, default and description, for docs and --help. */
+struct advisor_threshold_info {
+    const char *key;
+    double default_value;
+    const char *unit;
+    const char *doc;
+};
+
+/* Fills t with the defaults of the guide and of Coder's alerts. */
+void advisor_thresholds_default(struct advisor_thresholds *t);
+
+/* Sets one threshold from its config key and textual value; -1 and a message
+ * naming the key on an unknown key or a value that is not a number. */
+int advisor_thresholds_set(struct advisor_thresholds *t, const char *key, const char *value,
+                           struct err *e) WARN_UNUSED;
+
+/* The table of every threshold (static storage); *n receives its length. */
+const struct advisor_threshold_info *advisor_threshold_table(size_t *n);
+
+/* One rule's id, title and the sentence of the guide or alert behind it. */
+struct advisor_rule_info {
+    const char *id;
+    const char *title;
+    const char *source;
+};
+
+/* The table of every rule (static storage); *n receives its length. */
+const struct advisor_rule_info *advisor_rule_table(size_t *n);
+
+/* Summary statistics of one recorded series over a window. */
+struct advisor_series_stats {
+    double min, max, avg;
+    double first, last;     /* values at the ends of the window */
+    double first_t, last_t; /* their times */
+    size_t n;
+};
+
+/* Access to the history for trend rules (forecast, daily/weekly peaks).
+ * stats() returns 0 and fills out when the series has data in [from, to]. */
+struct advisor_history {
+    void *ctx;
+    int (*stats)(void *ctx, const char *series, double from, double to,
+                 struct advisor_series_stats *out);
+};
+
+struct advisor;
+
+/* A new advisor with thresholds copied from t; caller frees with advisor_free. */
+struct advisor *advisor_new(const struct advisor_thresholds *t);
+void advisor_free(struct advisor *a);
+
+/* Evaluates every rule on snap (still being built: call before publishing)
+ * and appends findings, plus "finding-start"/"finding-end" events for the
+ * changes since the previous call. hist may be NULL (trend rules then stay
+ * quiet). Poller thread; never fails. */
+void advisor_evaluate(struct advisor *a, struct snapshot *snap, const struct advisor_history *hist);
+
+/* The highest severity among snap's findings (SEV_OK when none). */
+enum severity advisor_worst(const struct snapshot *snap);
+
+#endif

@@ -1,0 +1,573 @@
+/*
+ * Snapshot -> document. Every number goes through backend/fmt so that the
+ * report and the console agree; every unknown prints as "-". Sections carry
+ * the status of the sources they are built from, so a report never passes
+ * old or missing data off as current.
+ */
+#include "tui/doc.h"
+
+#include "backend/fmt.h"
+#include "backend/xalloc.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOC_MAX_ROWS 500
+
+enum doc_role doc_role_of_severity(enum severity sev)
+{
+    switch (sev) {
+    case SEV_CRIT:
+        return DOC_CRIT;
+    case SEV_WARN:
+        return DOC_WARN;
+    case SEV_INFO:
+        return DOC_INFO;
+    default:
+        return DOC_OK;
+    }
+}
+
+static struct doc_section *section(struct doc *d, const char *title)
+{
+    d->sections = xrealloc(d->sections, (d->nsections + 1) * sizeof *d->sections);
+    struct doc_section *s = &d->sections[d->nsections++];
+    memset(s, 0, sizeof *s);
+    s->title = xstrdup(title);
+    return s;
+}
+
+static struct doc_table *table(struct doc_section *s, const char *title, const char *const *cols)
+{
+    s->tables = xrealloc(s->tables, (s->ntables + 1) * sizeof *s->tables);
+    struct doc_table *t = &s->tables[s->ntables++];
+    memset(t, 0, sizeof *t);
+    t->title = xstrdup(title);
+    while (cols[t->ncols]) {
+        t->ncols++;
+    }
+    t->header = xcalloc(t->ncols, sizeof *t->header);
+    for (size_t i = 0; i < t->ncols; i++) {
+        t->header[i] = xstrdup(cols[i]);
+    }
+    return t;
+}
+
+/* Starts a row; returns its first cell. Rows past the cap are dropped by
+ * the caller checking nrows. */
+static struct doc_cell *row(struct doc_table *t)
+{
+    t->cells = xgrow(t->cells, &t->cap, (t->nrows + 1) * t->ncols, sizeof *t->cells);
+    struct doc_cell *c = &t->cells[t->nrows * t->ncols];
+    memset(c, 0, t->ncols * sizeof *c);
+    t->nrows++;
+    return c;
+}
+
+static void cell(struct doc_cell *c, enum doc_role role, const char *text)
+{
+    c->text = xstrdup(text ? text : FMT_UNKNOWN);
+    c->role = role;
+}
+
+__attribute__((format(printf, 3, 4))) static void cellf(struct doc_cell *c, enum doc_role role,
+                                                        const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cell(c, role, buf);
+}
+
+static void series(struct doc_cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void series(struct doc_cell *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    c->series = xstrdup(buf);
+}
+
+static void kv(struct doc_table *t, const char *key, enum doc_role role, const char *value)
+{
+    struct doc_cell *c = row(t);
+    cell(&c[0], DOC_NORMAL, key);
+    cell(&c[1], role, value);
+}
+
+static void tags_text(const struct tagset *ts, char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < ts->n && o < n; i++) {
+        int k =
+            snprintf(buf + o, n - o, "%s%s=%s", i ? " " : "", ts->tags[i].key, ts->tags[i].value);
+        o += k > 0 ? (size_t)k : 0;
+    }
+    if (!ts->n) {
+        snprintf(buf, n, "(untagged)");
+    }
+}
+
+static enum doc_role status_role(enum source_status st)
+{
+    switch (st) {
+    case SOURCE_OK:
+        return DOC_OK;
+    case SOURCE_STALE:
+        return DOC_WARN;
+    case SOURCE_ERROR:
+        return DOC_CRIT;
+    default:
+        return DOC_DIM;
+    }
+}
+
+/* The section's freshness line from the sources whose kind or name starts
+ * with one of the given prefixes: the worst of them decides. */
+static void section_status(struct doc_section *sec, const struct snapshot *s,
+                           const char *const *prefixes)
+{
+    const struct source_state *worst = NULL;
+    int rank[] = {[SOURCE_OK] = 0,
+                  [SOURCE_NEVER] = 1,
+                  [SOURCE_STALE] = 2,
+                  [SOURCE_ERROR] = 4,
+                  [SOURCE_DISABLED] = 3};
+    for (size_t i = 0; i < s->nsources; i++) {
+        const struct source_state *src = &s->sources[i];
+        for (const char *const *p = prefixes; *p; p++) {
+            if ((src->kind && strncmp(src->kind, *p, strlen(*p)) == 0) ||
+                (src->name && strncmp(src->name, *p, strlen(*p)) == 0)) {
+                if (!worst || rank[src->status] > rank[worst->status]) {
+                    worst = src;
+                }
+                break;
+            }
+        }
+    }
+    char buf[600], ago[32];
+    if (!worst) {
+        sec->status = xstrdup("no source configured");
+        sec->status_role = DOC_DIM;
+        return;
+    }
+    switch (worst->status) {
+    case SOURCE_OK:
+        snprintf(buf, sizeof buf, "ok, as of %s ago",
+                 fmt_duration(ago, sizeof ago, s->time - worst->last_ok));
+        break;
+    case SOURCE_DISABLED:
+        snprintf(buf, sizeof buf, "disabled: %s",
+                 worst->hint    ? worst->hint
+                 : worst->error ? worst->error
+                                : "not configured");
+        break;
+    case SOURCE_NEVER:
+        snprintf(buf, sizeof buf, "waiting for the first answer from %s", worst->name);
+        break;
+    case SOURCE_STALE:
+        snprintf(buf, sizeof buf, "stale (last good %s ago): %s",
+                 fmt_duration(ago, sizeof ago, s->time - worst->last_ok),
+                 worst->error ? worst->error : "no fresh data");
+        break;
+    default:
+        snprintf(buf, sizeof buf, "error: %s", worst->error ? worst->error : "unknown");
+    }
+    sec->status = xstrdup(buf);
+    sec->status_role = status_role(worst->status);
+}
+
+static void overview(struct doc *d, const struct snapshot *s, int utc)
+{
+    char b1[64], b2[64];
+    struct doc_section *sec = section(d, "Overview");
+    struct doc_table *t =
+        table(sec, "Sources",
+              (const char *const[]){"source", "status", "last ok", "latency", "detail", NULL});
+    for (size_t i = 0; i < s->nsources; i++) {
+        const struct source_state *src = &s->sources[i];
+        struct doc_cell *c = row(t);
+        cell(&c[0], DOC_NORMAL, src->name);
+        cell(&c[1], status_role(src->status), source_status_name(src->status));
+        cell(&c[2], DOC_NORMAL,
+             isnan(src->last_ok) ? FMT_UNKNOWN : fmt_time(b1, sizeof b1, src->last_ok, utc, 0));
+        cell(&c[3], DOC_NORMAL, fmt_ms(b2, sizeof b2, src->latency_ms));
+        cell(&c[4], DOC_NORMAL, src->error ? src->error : src->hint ? src->hint : "");
+    }
+    t = table(
+        sec, "Findings",
+        (const char *const[]){"severity", "rule", "entity", "advice", "evidence", "since", NULL});
+    for (size_t i = 0; i < s->nfindings; i++) {
+        const struct finding *f = &s->findings[i];
+        struct doc_cell *c = row(t);
+        cell(&c[0], doc_role_of_severity(f->severity), severity_name(f->severity));
+        cell(&c[1], DOC_NORMAL, f->rule);
+        cell(&c[2], DOC_NORMAL, f->entity);
+        cell(&c[3], DOC_NORMAL, f->message);
+        cell(&c[4], DOC_DIM, f->evidence ? f->evidence : "");
+        cell(&c[5], DOC_NORMAL,
+             isnan(f->since) ? FMT_UNKNOWN : fmt_time(b1, sizeof b1, f->since, utc, 0));
+    }
+    t = table(sec, "Events", (const char *const[]){"time", "kind", "entity", "message", NULL});
+    size_t first = s->nevents > 50 ? s->nevents - 50 : 0;
+    for (size_t i = first; i < s->nevents; i++) {
+        const struct event *e = &s->events[i];
+        struct doc_cell *c = row(t);
+        cell(&c[0], DOC_NORMAL, fmt_time(b1, sizeof b1, e->time, utc, 0));
+        cell(&c[1], DOC_NORMAL, e->kind);
+        cell(&c[2], DOC_NORMAL, e->entity);
+        cell(&c[3], DOC_NORMAL, e->message);
+    }
+}
+
+static enum doc_role above(double v, double warn, double crit)
+{
+    return isnan(v) ? DOC_DIM : v >= crit ? DOC_CRIT : v >= warn ? DOC_WARN : DOC_NORMAL;
+}
+
+static void servers(struct doc *d, const struct snapshot *s)
+{
+    char b[64], b2[64];
+    struct doc_section *sec = section(d, "Servers");
+    section_status(sec, s, (const char *const[]){"coder-replicas", "metrics", NULL});
+    struct doc_table *t =
+        table(sec, NULL,
+              (const char *const[]){"replica", "region", "version", "up for", "db latency",
+                                    "api p50", "api p95", "api p99", "req/s", "db query p95", "cpu",
+                                    "rss", "fds", "error", NULL});
+    for (size_t i = 0; i < s->nservers; i++) {
+        const struct server *sv = &s->servers[i];
+        const char *h = sv->hostname ? sv->hostname : "?";
+        struct doc_cell *c = row(t);
+        cell(&c[0], sv->id ? DOC_NORMAL : DOC_DIM, h);
+        cell(&c[1], DOC_NORMAL, fmt_num(b, sizeof b, sv->region_id, 0));
+        cell(&c[2], DOC_NORMAL, sv->version);
+        cell(&c[3], DOC_NORMAL, fmt_duration(b, sizeof b, s->time - sv->started_at));
+        cell(&c[4], above(sv->db_latency_ms, 10, 50), fmt_ms(b, sizeof b, sv->db_latency_ms));
+        series(&c[4], "server/%s/db_latency_ms", h);
+        cell(&c[5], DOC_NORMAL, fmt_ms(b, sizeof b, sv->api_p50_ms));
+        cell(&c[6], above(sv->api_p95_ms, 500, 2000), fmt_ms(b, sizeof b, sv->api_p95_ms));
+        series(&c[6], "server/%s/api_p95_ms", h);
+        cell(&c[7], DOC_NORMAL, fmt_ms(b, sizeof b, sv->api_p99_ms));
+        cell(&c[8], DOC_NORMAL, fmt_num(b, sizeof b, sv->requests_per_s, 1));
+        series(&c[8], "server/%s/requests_per_s", h);
+        cell(&c[9], above(sv->db_query_p95_ms, 100, 500), fmt_ms(b, sizeof b, sv->db_query_p95_ms));
+        if (isnan(sv->cpu_cores_available)) {
+            cell(&c[10], DOC_NORMAL, fmt_num(b, sizeof b, sv->cpu_cores, 2));
+        } else {
+            cellf(&c[10], above(sv->cpu_cores / sv->cpu_cores_available, 0.8, 0.9), "%s/%s",
+                  fmt_num(b, sizeof b, sv->cpu_cores, 2),
+                  fmt_num(b2, sizeof b2, sv->cpu_cores_available, 1));
+        }
+        series(&c[10], "server/%s/cpu_cores", h);
+        cell(&c[11], DOC_NORMAL, fmt_bytes(b, sizeof b, sv->rss_bytes));
+        if (isnan(sv->max_fds)) {
+            cell(&c[12], DOC_NORMAL, fmt_num(b, sizeof b, sv->open_fds, 0));
+        } else {
+            cellf(&c[12], above(sv->open_fds / sv->max_fds, 0.8, 0.9), "%s/%s",
+                  fmt_num(b, sizeof b, sv->open_fds, 0), fmt_num(b2, sizeof b2, sv->max_fds, 0));
+        }
+        cell(&c[13], sv->error ? DOC_WARN : DOC_NORMAL, sv->error ? sv->error : "");
+    }
+}
+
+static void provisioners(struct doc *d, const struct snapshot *s)
+{
+    char b[64], tags[400];
+    const struct provisioners *p = &s->provisioners;
+    struct doc_section *sec = section(d, "Provisioners");
+    section_status(sec, s,
+                   (const char *const[]){"coder-provisioners", "provisioner-metrics", NULL});
+    struct doc_table *t =
+        table(sec, "Queues by tag set",
+              (const char *const[]){"organization", "tags", "pending", "running", "daemons", "idle",
+                                    "offline", "oldest pending", "wait p95", NULL});
+    for (size_t i = 0; i < p->nqueues; i++) {
+        const struct queue *q = &p->queues[i];
+        tags_text(&q->tags, tags, sizeof tags);
+        struct doc_cell *c = row(t);
+        cell(&c[0], DOC_NORMAL, q->organization);
+        cell(&c[1], DOC_NORMAL, tags);
+        cell(&c[2], q->pending > 0 && !(q->idle > 0) ? DOC_WARN : DOC_NORMAL,
+             fmt_num(b, sizeof b, q->pending, 0));
+        series(&c[2], "queue/%s/%s/pending", q->organization ? q->organization : "?", tags);
+        cell(&c[3], DOC_NORMAL, fmt_num(b, sizeof b, q->running, 0));
+        cell(&c[4], q->daemons == 0 ? DOC_CRIT : DOC_NORMAL, fmt_num(b, sizeof b, q->daemons, 0));
+        cell(&c[5], DOC_NORMAL, fmt_num(b, sizeof b, q->idle, 0));
+        cell(&c[6], q->offline > 0 ? DOC_WARN : DOC_NORMAL, fmt_num(b, sizeof b, q->offline, 0));
+        cell(&c[7], above(q->oldest_pending_s, 300, 900),
+             isnan(q->oldest_pending_s) ? "none pending"
+                                        : fmt_duration(b, sizeof b, q->oldest_pending_s));
+        cell(&c[8], DOC_NORMAL, fmt_duration(b, sizeof b, q->wait_p95_s));
+    }
+    t = table(sec, "Jobs no online daemon can take",
+              (const char *const[]){"job", "organization", "tags", "waiting", "why", NULL});
+    for (size_t i = 0; i < p->nunrunnable; i++) {
+        const struct job *j = &p->unrunnable[i];
+        int never = j->reason && strcmp(j->reason, "no_matching_daemon") == 0;
+        tags_text(&j->tags, tags, sizeof tags);
+        struct doc_cell *c = row(t);
+        cell(&c[0], DOC_NORMAL, j->id);
+        cell(&c[1], DOC_NORMAL, j->organization);
+        cell(&c[2], DOC_NORMAL, tags);
+        cell(&c[3], DOC_NORMAL, fmt_duration(b, sizeof b, j->age_s));
+        cell(&c[4], never ? DOC_CRIT : DOC_WARN,
+             never ? "no daemon has these tags" : "matching daemons offline");
+    }
+    t = table(sec, "Daemons",
+              (const char *const[]){"name", "organization", "tags", "status", "version",
+                                    "current job", "last seen", NULL});
+    for (size_t i = 0; i < p->ndaemons && t->nrows < DOC_MAX_ROWS; i++) {
+        const struct daemon *dm = &p->daemons[i];
+        tags_text(&dm->tags, tags, sizeof tags);
+        struct doc_cell *c = row(t);
+        cell(&c[0], DOC_NORMAL, dm->name);
+        cell(&c[1], DOC_NORMAL, dm->organization);
+        cell(&c[2], DOC_NORMAL, tags);
+        cell(&c[3], dm->status == DAEMON_OFFLINE ? DOC_WARN : DOC_NORMAL,
+             dm->status == DAEMON_UNKNOWN && dm->status_raw ? dm->status_raw
+                                                            : daemon_status_name(dm->status));
+        cell(&c[4], DOC_NORMAL, dm->version);
+        cell(&c[5], DOC_NORMAL, dm->current_job ? dm->current_job : "");
+        cell(&c[6], DOC_NORMAL,
+             isnan(dm->last_seen_at) ? FMT_UNKNOWN
+                                     : fmt_duration(b, sizeof b, s->time - dm->last_seen_at));
+    }
+}
+
+static void postgres(struct doc *d, const struct snapshot *s)
+{
+    char b[64], b2[64];
+    const struct postgres *pg = &s->postgres;
+    struct doc_section *sec = section(d, "Postgres");
+    section_status(sec, s, (const char *const[]){"postgres", NULL});
+    struct doc_table *t = table(sec, NULL, (const char *const[]){"measure", "value", NULL});
+    kv(t, "up",
+       pg->up == TRI_TRUE    ? DOC_OK
+       : pg->up == TRI_FALSE ? DOC_CRIT
+                             : DOC_DIM,
+       pg->up == TRI_TRUE    ? "yes"
+       : pg->up == TRI_FALSE ? "no"
+                             : FMT_UNKNOWN);
+    kv(t, "version", DOC_NORMAL, pg->version);
+    kv(t, "role", DOC_NORMAL,
+       pg->in_recovery == TRI_TRUE    ? "standby"
+       : pg->in_recovery == TRI_FALSE ? "primary"
+                                      : FMT_UNKNOWN);
+    kv(t, "round trip from here", DOC_NORMAL, fmt_ms(b, sizeof b, pg->rtt_ms));
+    fmt_num(b, sizeof b, pg->connections.used, 0);
+    if (isnan(pg->connections.max)) {
+        snprintf(b2, sizeof b2, "%s", b);
+    } else {
+        char m[32];
+        snprintf(b2, sizeof b2, "%s of %s usable", b, fmt_num(m, sizeof m, pg->connections.max, 0));
+    }
+    kv(t, "connections", above(pg->connections.used / pg->connections.max, 0.8, 0.9), b2);
+    t->cells[(t->nrows - 1) * 2 + 1].series = xstrdup("postgres/connections_used");
+    kv(t, "active", DOC_NORMAL, fmt_num(b, sizeof b, pg->connections.active, 0));
+    kv(t, "idle in transaction", DOC_NORMAL,
+       fmt_num(b, sizeof b, pg->connections.idle_in_transaction, 0));
+    kv(t, "waiting on locks", pg->connections.waiting > 0 ? DOC_WARN : DOC_NORMAL,
+       fmt_num(b, sizeof b, pg->connections.waiting, 0));
+    kv(t, "transactions/s", DOC_NORMAL, fmt_num(b, sizeof b, pg->tps, 1));
+    kv(t, "cache hit", DOC_NORMAL, fmt_pct(b, sizeof b, pg->cache_hit_ratio));
+    kv(t, "oldest transaction", above(pg->oldest_xact_s, 300, 3600),
+       fmt_duration(b, sizeof b, pg->oldest_xact_s));
+    kv(t, "oldest query", DOC_NORMAL, fmt_duration(b, sizeof b, pg->oldest_query_s));
+    kv(t, "NOTIFY queue", above(pg->notify_queue_usage, 0.5, 0.9),
+       fmt_pct(b, sizeof b, pg->notify_queue_usage));
+    kv(t, "database size", DOC_NORMAL, fmt_bytes(b, sizeof b, pg->db_size_bytes));
+    kv(t, "wraparound (xid age)", above(pg->xid_age, 1e9, 1.6e9),
+       fmt_num(b, sizeof b, pg->xid_age, 0));
+    kv(t, "deadlocks/s", DOC_NORMAL, fmt_num(b, sizeof b, pg->deadlocks_per_s, 2));
+    kv(t, "statistics visible", pg->stats_visible == TRI_FALSE ? DOC_WARN : DOC_NORMAL,
+       pg->stats_visible == TRI_FALSE  ? "no: GRANT pg_monitor"
+       : pg->stats_visible == TRI_TRUE ? "yes"
+                                       : FMT_UNKNOWN);
+    if (pg->nreplication) {
+        t = table(sec, "Replication",
+                  (const char *const[]){"standby", "state", "replay lag", "lag", NULL});
+        for (size_t i = 0; i < pg->nreplication; i++) {
+            const struct pg_replication *r = &pg->replication[i];
+            struct doc_cell *c = row(t);
+            cell(&c[0], DOC_NORMAL, r->name);
+            cell(&c[1], DOC_NORMAL, r->state);
+            cell(&c[2], above(r->replay_lag_s, 30, 300),
+                 fmt_duration(b, sizeof b, r->replay_lag_s));
+            cell(&c[3], DOC_NORMAL, fmt_bytes(b, sizeof b, r->lag_bytes));
+        }
+    }
+    if (pg->nlock_waits) {
+        t = table(sec, "Lock waits",
+                  (const char *const[]){"pid", "blocked by", "waiting", "query", NULL});
+        for (size_t i = 0; i < pg->nlock_waits; i++) {
+            const struct pg_lock_wait *w = &pg->lock_waits[i];
+            struct doc_cell *c = row(t);
+            cell(&c[0], DOC_NORMAL, fmt_num(b, sizeof b, w->pid, 0));
+            cell(&c[1], DOC_WARN, fmt_num(b, sizeof b, w->blocked_by, 0));
+            cell(&c[2], DOC_NORMAL, fmt_duration(b, sizeof b, w->wait_s));
+            cell(&c[3], DOC_DIM, w->query ? w->query : "");
+        }
+    }
+}
+
+static void proxies(struct doc *d, const struct snapshot *s)
+{
+    char b[64];
+    struct doc_section *sec = section(d, "Proxies");
+    section_status(sec, s, (const char *const[]){"coder-proxies", "proxy-health", NULL});
+    struct doc_table *t =
+        table(sec, NULL,
+              (const char *const[]){"proxy", "display name", "url", "status", "version", "latency",
+                                    "derp", "errors", NULL});
+    for (size_t i = 0; i < s->nproxies; i++) {
+        const struct proxy *x = &s->proxies[i];
+        struct doc_cell *c = row(t);
+        enum doc_role role = x->status == PROXY_OK            ? DOC_OK
+                             : x->status == PROXY_UNREACHABLE ? DOC_CRIT
+                             : x->status == PROXY_UNKNOWN     ? DOC_DIM
+                                                              : DOC_WARN;
+        cell(&c[0], DOC_NORMAL, x->name);
+        cell(&c[1], DOC_NORMAL, x->display_name);
+        cell(&c[2], DOC_NORMAL, x->url);
+        cell(&c[3], role,
+             x->status == PROXY_UNKNOWN && x->status_raw ? x->status_raw
+                                                         : proxy_status_name(x->status));
+        cell(&c[4], DOC_NORMAL, x->version);
+        cell(&c[5], DOC_NORMAL, fmt_ms(b, sizeof b, x->rtt_ms));
+        series(&c[5], "proxy/%s/rtt_ms", x->name ? x->name : "?");
+        cell(&c[6], DOC_NORMAL,
+             x->derp_only == TRI_TRUE       ? "only"
+             : x->derp_enabled == TRI_TRUE  ? "on"
+             : x->derp_enabled == TRI_FALSE ? "off"
+                                            : FMT_UNKNOWN);
+        cell(&c[7], x->nerrors ? DOC_WARN : DOC_NORMAL, x->nerrors ? x->errors[0] : "");
+    }
+}
+
+static void used_of(struct doc_table *t, const char *what, double used, double total, int bytes,
+                    const char *series_name)
+{
+    char u[32], h[32], p[16], line[128];
+    if (bytes) {
+        fmt_bytes(u, sizeof u, used);
+        fmt_bytes(h, sizeof h, total);
+    } else {
+        fmt_num(u, sizeof u, used, 1);
+        fmt_num(h, sizeof h, total, 1);
+    }
+    snprintf(line, sizeof line, "%s of %s (%s)", u, h, fmt_pct(p, sizeof p, used / total));
+    kv(t, what, above(used / total, 0.8, 0.95), line);
+    t->cells[(t->nrows - 1) * 2 + 1].series = xstrdup(series_name);
+}
+
+static void capacity(struct doc *d, const struct snapshot *s)
+{
+    char b[64], b2[64];
+    const struct capacity *cap = &s->capacity;
+    struct doc_section *sec = section(d, "Capacity");
+    section_status(sec, s, (const char *const[]){"kubernetes", NULL});
+    struct doc_table *t =
+        table(sec, "Cluster", (const char *const[]){"resource", "requested", NULL});
+    used_of(t, "cpu (cores)", cap->cluster.cpu_requested_cores, cap->cluster.cpu_allocatable_cores,
+            0, "cluster/cpu_requested_cores");
+    used_of(t, "memory", cap->cluster.memory_requested_bytes, cap->cluster.memory_allocatable_bytes,
+            1, "cluster/memory_requested_bytes");
+    used_of(t, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, 0, "cluster/pods");
+    kv(t, "nodes", DOC_NORMAL, fmt_num(b, sizeof b, cap->cluster.nodes, 0));
+    if (cap->nnamespaces) {
+        t = table(sec, "Namespace quotas",
+                  (const char *const[]){"namespace", "resource", "used", "hard", "used %", NULL});
+        for (size_t i = 0; i < cap->nnamespaces; i++) {
+            const struct namespace_quota *ns = &cap->namespaces[i];
+            for (size_t j = 0; j < ns->nresources; j++) {
+                const struct quantity_pair *q = &ns->resources[j];
+                struct doc_cell *c = row(t);
+                cell(&c[0], DOC_NORMAL, ns->name);
+                cell(&c[1], DOC_NORMAL, q->resource);
+                cell(&c[2], DOC_NORMAL, fmt_num(b, sizeof b, q->used, 2));
+                cell(&c[3], DOC_NORMAL, fmt_num(b2, sizeof b2, q->hard, 2));
+                cell(&c[4], above(q->used / q->hard, 0.8, 0.95),
+                     fmt_pct(b, sizeof b, q->used / q->hard));
+                series(&c[4], "namespace/%s/%s/used", ns->name ? ns->name : "?",
+                       q->resource ? q->resource : "?");
+            }
+        }
+    }
+    if (cap->nsoft_limits) {
+        t = table(sec, "Declared limits", (const char *const[]){"limit", "used", NULL});
+        for (size_t i = 0; i < cap->nsoft_limits; i++) {
+            const struct soft_limit *l = &cap->soft_limits[i];
+            char sn[300];
+            snprintf(sn, sizeof sn, "limit/%s/used", l->name ? l->name : "?");
+            used_of(t, l->name ? l->name : "?", l->used, l->limit, 0, sn);
+        }
+    }
+    if (cap->ncoder_quota) {
+        t = table(sec, "Coder quota budgets",
+                  (const char *const[]){"user", "organization", "consumed", "budget", NULL});
+        for (size_t i = 0; i < cap->ncoder_quota && t->nrows < DOC_MAX_ROWS; i++) {
+            const struct coder_quota *q = &cap->coder_quota[i];
+            struct doc_cell *c = row(t);
+            cell(&c[0], DOC_NORMAL, q->user);
+            cell(&c[1], DOC_NORMAL, q->organization);
+            cell(&c[2], above(q->credits_consumed / q->budget, 0.9, 1.0),
+                 fmt_num(b, sizeof b, q->credits_consumed, 0));
+            cell(&c[3], DOC_NORMAL, fmt_num(b, sizeof b, q->budget, 0));
+        }
+    }
+}
+
+struct doc *doc_from_snapshot(const struct snapshot *s, int utc)
+{
+    char tb[64];
+    struct doc *d = xcalloc(1, sizeof *d);
+    d->time = s->time;
+    d->replay = s->replay;
+    d->title = xasprintf("scaletop snapshot %s%s", fmt_time(tb, sizeof tb, s->time, utc, 0),
+                         utc ? " UTC" : "");
+    overview(d, s, utc);
+    servers(d, s);
+    provisioners(d, s);
+    postgres(d, s);
+    proxies(d, s);
+    capacity(d, s);
+    return d;
+}
+
+void doc_free(struct doc *d)
+{
+    if (!d) {
+        return;
+    }
+    for (size_t i = 0; i < d->nsections; i++) {
+        struct doc_section *sec = &d->sections[i];
+        for (size_t j = 0; j < sec->ntables; j++) {
+            struct doc_table *t = &sec->tables[j];
+            for (size_t k = 0; k < t->nrows * t->ncols; k++) {
+                free(t->cells[k].text);
+                free(t->cells[k].series);
+            }
+            for (size_t k = 0; k < t->ncols; k++) {
+                free(t->header[k]);
+            }
+            free(t->header);
+            free(t->cells);
+            free(t->title);
+        }
+        free(sec->tables);
+        free(sec->title);
+        free(sec->status);
+    }
+    free(d->sections);
+    free(d->title);
+    free(d);
+}

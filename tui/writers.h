@@ -1,0 +1,39 @@
+/*
+ * Document writers: Markdown that pastes well into an incident document,
+ * and one self-contained HTML page (no network, no scripts) with inline SVG
+ * sparklines. Both escape every cell for their format.
+ */
+#ifndef SCALETOP_WRITERS_H
+#define SCALETOP_WRITERS_H
+
+#include "backend/escape.h"
+#include "tui/doc.h"
+
+#include <stddef.h>
+
+/* Values of a recorded series in [from, to] as n evenly spaced points, NAN
+ * for gaps; returns how many points were filled (0: no such series). */
+struct series_source {
+    void *ctx;
+    size_t (*range)(void *ctx, const char *series, double from, double to, size_t n, double *out);
+};
+
+/* Appends the document as Markdown (headings and tables). */
+void write_md(struct strbuf *b, const struct doc *d);
+
+/* Appends the document as HTML body content (sections and tables); cells
+ * with a series get a sparkline of the `window_s` seconds before the
+ * document's time when src is given. */
+void write_html_body(struct strbuf *b, const struct doc *d, const struct series_source *src,
+                     double window_s);
+
+/* Opens and closes a complete HTML page with scaletop's inline stylesheet. */
+void write_html_open(struct strbuf *b, const char *title);
+void write_html_close(struct strbuf *b);
+
+/* An inline SVG polyline of n values (NAN breaks the line), w x h pixels,
+ * with optional vertical marker lines at fractions 0..1 of the width. */
+void write_svg_sparkline(struct strbuf *b, const double *v, size_t n, int w, int h,
+                         const double *markers, size_t nmarkers);
+
+#endif
