@@ -10,7 +10,10 @@
 #                                pgbench, a session idle in transaction, a lock wait (a holder
 #                                and a blocked waiter), a LISTEN session stuck in a transaction
 #                                and a NOTIFY sender, so the notify queue fills a little.
-#   tests/pg.sh server-stop DIR  stops only the server (keeps DIR: "PostgreSQL went down").
+#   tests/pg.sh standby DIR      adds a streaming standby (pg_basebackup) on another port,
+#                                named `scaletop-standby`; DIR/env gains STANDBY_PORT,
+#                                PG_STANDBY_SUPER_CONNINFO and SCALETOP_PG_STANDBY_CONNINFO.
+#   tests/pg.sh server-stop DIR  stops only the primary (keeps DIR: "PostgreSQL went down").
 #   tests/pg.sh server-start DIR starts it again on the same port.
 #   tests/pg.sh stop DIR         stops the load and the server and removes DIR, leaving no
 #                                process and no file behind.
@@ -20,7 +23,8 @@
 # (role `scaletop` over TCP with its password), SCALETOP_PG_USER, SCALETOP_PG_PASSWORD.
 #
 # As root the server runs as the `postgres` system user (Debian's postgresql package
-# creates it; initdb refuses root). PG_LIFETIME=SECONDS on `start` adds a watchdog that
+# creates it; initdb refuses root). PG_LOAD_TPS sets pgbench's rate (default 50).
+# PG_LIFETIME=SECONDS on `start` adds a watchdog that
 # runs `stop` after that long, so a crashed test cannot leave a server running forever.
 # Every background process is started in its own session, and its id is recorded in
 # DIR/pids; `stop` ends exactly those process groups and the server it started.
@@ -89,13 +93,16 @@ super_psql() {
     "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$PG_SUPER_CONNINFO" "$@"
 }
 
-# server_start PORT: starts the server; returns 2 if the port was taken.
+# server_start PORT [DATA LOG]: starts a server (the primary by default); returns 2 if
+# the port was taken.
 server_start() {
-    if as_srv "$PGBIN/pg_ctl" -D "$PGDATA" -l "$RUN/server.log" -w -t 60 -s \
+    data=${2:-$PGDATA}
+    log=${3:-$RUN/server.log}
+    if as_srv "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 -s \
         -o "-p $1" start >/dev/null 2>&1; then
         return 0
     fi
-    if tail -n 20 "$RUN/server.log" 2>/dev/null | grep -qE 'could not bind|Address already in use|could not create lock file'; then
+    if tail -n 20 "$log" 2>/dev/null | grep -qE 'could not bind|Address already in use|could not create lock file'; then
         return 2
     fi
     return 1
@@ -159,12 +166,14 @@ kill_groups() { # kills every process group recorded in DIR/pids, then waits for
     fi
 }
 
+# server_stop [DATA]: stops a server (the primary by default) and waits for its processes.
 server_stop() {
-    [ -f "$PGDATA/postmaster.pid" ] || return 0
-    pm=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null)
+    data=${1:-$PGDATA}
+    [ -f "$data/postmaster.pid" ] || return 0
+    pm=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
     kids=$(pgrep -P "$pm" 2>/dev/null)
-    as_srv "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 20 -s stop >/dev/null 2>&1 ||
-        as_srv "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 10 -s stop >/dev/null 2>&1
+    as_srv "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 20 -s stop >/dev/null 2>&1 ||
+        as_srv "$PGBIN/pg_ctl" -D "$data" -m immediate -w -t 10 -s stop >/dev/null 2>&1
     if [ -n "$pm" ] && kill -0 "$pm" 2>/dev/null; then
         kill -KILL "$pm" 2>/dev/null
     fi
@@ -297,7 +306,7 @@ cmd_load() {
     psql="'$PGBIN/psql' -X -q"
 
     "$PGBIN/pgbench" -i -s 1 -q "$base" >>"$DIR/load.log" 2>&1 || die "pgbench -i failed"
-    super_psql -c "DROP TABLE IF EXISTS scaletop_lock;
+    super_psql -c "SET client_min_messages = warning; DROP TABLE IF EXISTS scaletop_lock;
         CREATE TABLE scaletop_lock (id int PRIMARY KEY, v int NOT NULL);
         INSERT INTO scaletop_lock VALUES (1, 0);" >/dev/null || die "creating scaletop_lock failed"
 
@@ -335,11 +344,46 @@ cmd_load() {
     echo "load running for ${secs}s"
 }
 
+cmd_standby() {
+    load_env
+    RUN=$PG_RUN_DIR
+    [ -z "${STANDBY_PORT:-}" ] || die "a standby is already running on port $STANDBY_PORT"
+    sdata=$RUN/standby
+    as_srv "$PGBIN/pg_basebackup" -D "$sdata" -d "host=$RUN port=$PGPORT user=postgres" \
+        -R -X stream -c fast >>"$DIR/standby.log" 2>&1 ||
+        die "pg_basebackup failed: $(tail -n 3 "$DIR/standby.log")"
+    # The standby's walreceiver reports this name as its application_name.
+    echo "cluster_name = 'scaletop-standby'" >>"$sdata/postgresql.conf"
+    tries=0
+    while :; do
+        sport=$(random_port)
+        server_start "$sport" "$sdata" "$RUN/standby-server.log"
+        rc=$?
+        [ $rc = 0 ] && break
+        tries=$((tries + 1))
+        if [ $rc != 2 ] || [ $tries -ge 10 ]; then
+            die "the standby did not start: $(tail -n 3 "$RUN/standby-server.log")"
+        fi
+    done
+    cat >>"$DIR/env" <<EOF
+STANDBY_PGDATA='$sdata'
+STANDBY_PORT='$sport'
+PG_STANDBY_SUPER_CONNINFO='host=$RUN port=$sport dbname=coder user=postgres'
+SCALETOP_PG_STANDBY_CONNINFO='host=127.0.0.1 port=$sport dbname=coder user=scaletop password=$SCALETOP_PG_PASSWORD'
+EOF
+    wait_for "SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'scaletop-standby'
+        AND state = 'streaming' AND replay_lsn IS NOT NULL" || die "the standby is not streaming"
+    echo "standby streaming on port $sport"
+}
+
 cmd_stop() {
     [ -d "$DIR" ] || return 0
     if [ -f "$DIR/env" ]; then
         load_env
         kill_groups
+        if [ -n "${STANDBY_PGDATA:-}" ]; then
+            server_stop "$STANDBY_PGDATA"
+        fi
         server_stop
     else
         kill_groups
@@ -352,13 +396,14 @@ cmd_stop() {
     [ ! -e "$DIR" ] || die "could not remove $DIR"
 }
 
-[ $# -ge 2 ] || die "usage: $0 start|load|server-stop|server-start|stop DIR [SECONDS]"
+[ $# -ge 2 ] || die "usage: $0 start|load|standby|server-stop|server-start|stop DIR [SECONDS]"
 cmd=$1
 DIR=$2
 shift 2
 case $cmd in
 start) cmd_start ;;
 load) cmd_load "$@" ;;
+standby) cmd_standby ;;
 server-stop)
     load_env
     server_stop
@@ -369,5 +414,5 @@ server-start)
     server_start "$PGPORT" || die "the server did not start: $(tail -n 3 "$RUN/server.log")"
     ;;
 stop) cmd_stop ;;
-*) die "unknown command '$cmd' (start, load, server-stop, server-start, stop)" ;;
+*) die "unknown command '$cmd' (start, load, standby, server-stop, server-start, stop)" ;;
 esac

@@ -755,6 +755,73 @@ TEST(pgprobe_blocked_statement_is_cut_by_lock_timeout)
     pgprobe_free(p);
 }
 
+static int run_pg_sh(const char *what);
+
+TEST(pgprobe_sees_a_standby_from_both_sides)
+{
+    if (!need_load()) {
+        return;
+    }
+    if (run_pg_sh("standby") != 0) {
+        test_fail(__FILE__, __LINE__, "tests/pg.sh standby failed");
+        return;
+    }
+    char envpath[256], sport[16], sconninfo[512], ssuper[512];
+    snprintf(envpath, sizeof envpath, "%s/env", fx.dir);
+    char *text = test_read_file(envpath, NULL);
+    CHECK(text != NULL);
+    read_env_value(text ? text : "", "STANDBY_PORT", sport, sizeof sport);
+    read_env_value(text ? text : "", "SCALETOP_PG_STANDBY_CONNINFO", sconninfo, sizeof sconninfo);
+    read_env_value(text ? text : "", "PG_STANDBY_SUPER_CONNINFO", ssuper, sizeof ssuper);
+    free(text);
+    CHECK(sport[0] && sconninfo[0] && ssuper[0]);
+
+    /* From the primary: one standby, streaming, with its lag. */
+    struct config cfg = test_config();
+    struct pgprobe *p = pgprobe_new(fx.conninfo, &cfg);
+    struct snapshot *s = poll_once(p, wall_now());
+    double after =
+        psql_num("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)"
+                 " FROM pg_stat_replication WHERE application_name = 'scaletop-standby'");
+    CHECK_INT(s->postgres.in_recovery, TRI_FALSE);
+    CHECK_INT(s->postgres.nreplication, 1);
+    if (s->postgres.nreplication == 1) {
+        const struct pg_replication *r = &s->postgres.replication[0];
+        CHECK_STR(r->name, "scaletop-standby");
+        CHECK_STR(r->state, "streaming");
+        /* WAL only moves forward, so the probe's lag is at most what the primary has
+         * written since the standby replayed; it is never negative. */
+        CHECK(r->lag_bytes >= 0);
+        CHECK(isfinite(after) && r->lag_bytes <= after + (64 << 20));
+        CHECK(isfinite(r->replay_lag_s) && r->replay_lag_s >= 0 && r->replay_lag_s < 30);
+    }
+    snapshot_unref(s);
+    pgprobe_free(p);
+
+    /* On the standby itself: in recovery, no standbys of its own, numbers still there. */
+    p = pgprobe_new(sconninfo, &cfg);
+    double t = wall_now();
+    s = poll_once(p, t);
+    const struct source_state *src = pg_source(s);
+    if (src) {
+        CHECK_INT(src->status, SOURCE_OK);
+        CHECK(src->error == NULL);
+    }
+    CHECK_INT(s->postgres.up, TRI_TRUE);
+    CHECK_INT(s->postgres.in_recovery, TRI_TRUE);
+    CHECK_INT(s->postgres.stats_visible, TRI_TRUE);
+    CHECK_INT(s->postgres.nreplication, 0);
+    CHECK_NEAR(s->postgres.connections.max, 37, 0);
+    CHECK(isfinite(s->postgres.xid_age));
+    CHECK(isfinite(s->postgres.db_size_bytes));
+    snapshot_unref(s);
+    sleep_s(0.5);
+    s = poll_once(p, t + 0.5);
+    CHECK(isfinite(s->postgres.tps)); /* read-only transactions happen on a standby too */
+    snapshot_unref(s);
+    pgprobe_free(p);
+}
+
 static int run_pg_sh(const char *what)
 {
     char cmd[1024];
