@@ -197,9 +197,17 @@ static void add_uri_secret(struct pgprobe *p, const char *uri)
     }
 }
 
+/* Whether libpq reads s as a connection string rather than a bare database
+ * name (the rule of expand_dbname: a URI prefix or an '='). */
+static bool is_conninfo(const char *s)
+{
+    return strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 ||
+           strncmp(s, "postgres://", 11) == 0;
+}
+
 static void collect_secrets(struct pgprobe *p)
 {
-    if (p->conninfo) {
+    if (p->conninfo && is_conninfo(p->conninfo)) {
         char *errmsg = NULL;
         PQconninfoOption *opts = PQconninfoParse(p->conninfo, &errmsg);
         if (opts) {
@@ -440,7 +448,7 @@ static int connect_session(struct pgprobe *p, double deadline)
     vals[k] = NULL;
 
     char msg[ERR_MSG_MAX];
-    if (p->conninfo) {
+    if (p->conninfo && is_conninfo(p->conninfo)) {
         char *perr = NULL;
         PQconninfoOption *opts = PQconninfoParse(p->conninfo, &perr);
         if (!opts) {

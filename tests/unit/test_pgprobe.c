@@ -707,6 +707,53 @@ TEST(pgprobe_password_never_reaches_the_snapshot)
               " WHERE application_name = 'scaletop-test-secret'"));
 }
 
+TEST(pgprobe_uses_libpq_environment_and_hides_its_password)
+{
+    if (!need_pg()) {
+        return;
+    }
+    struct config cfg = test_config();
+    setenv("PGHOST", "127.0.0.1", 1);
+    setenv("PGPORT", fx.port, 1);
+    setenv("PGUSER", "scaletop", 1);
+    setenv("PGDATABASE", "coder", 1);
+    setenv("PGPASSWORD", fx.password, 1);
+    void *state = postgres_source_ops.create(&cfg); /* no --pg: PGHOST enables it */
+    CHECK(state != NULL);
+    struct snapshot *s = state ? poll_once(state, wall_now()) : snapshot_new(0);
+    CHECK(pg_source(s) && pg_source(s)->status == SOURCE_OK);
+    CHECK_INT(s->postgres.up, TRI_TRUE);
+    CHECK_INT(s->postgres.stats_visible, TRI_TRUE);
+    snapshot_unref(s);
+    postgres_source_ops.destroy(state);
+
+    /* A wrong PGPASSWORD: refused, and the message does not repeat it. */
+    setenv("PGPASSWORD", "env-secret-7419", 1);
+    state = postgres_source_ops.create(&cfg);
+    s = state ? poll_once(state, wall_now()) : snapshot_new(0);
+    const struct source_state *src = pg_source(s);
+    CHECK(src && src->status == SOURCE_ERROR && src->reason == REASON_UNAUTHORIZED);
+    CHECK(snapshot_clean_of(s, "env-secret-7419"));
+    snapshot_unref(s);
+    postgres_source_ops.destroy(state);
+
+    /* A bare database name is what libpq takes it for, not a malformed string. */
+    setenv("PGPASSWORD", fx.password, 1);
+    char dbname[] = "coder";
+    cfg.pg_conninfo = dbname;
+    state = postgres_source_ops.create(&cfg);
+    s = state ? poll_once(state, wall_now()) : snapshot_new(0);
+    CHECK(pg_source(s) && pg_source(s)->status == SOURCE_OK);
+    snapshot_unref(s);
+    postgres_source_ops.destroy(state);
+
+    unsetenv("PGHOST");
+    unsetenv("PGPORT");
+    unsetenv("PGUSER");
+    unsetenv("PGDATABASE");
+    unsetenv("PGPASSWORD");
+}
+
 TEST(pgprobe_blocked_statement_is_cut_by_lock_timeout)
 {
     if (!need_pg()) {
