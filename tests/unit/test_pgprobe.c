@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -803,6 +806,73 @@ TEST(pgprobe_blocked_statement_is_cut_by_lock_timeout)
 }
 
 static int run_pg_sh(const char *what);
+
+TEST(pgprobe_server_that_never_answers_times_out)
+{
+    /* A listener that never accepts: the kernel completes the TCP handshake,
+     * then nothing ever answers libpq's first packet. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 8) == 0 &&
+          getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+    char conninfo[256];
+    snprintf(conninfo, sizeof conninfo,
+             "host=127.0.0.1 port=%d dbname=coder user=scaletop password=blackhole-pw-1",
+             ntohs(a.sin_port));
+    struct config cfg = test_config(); /* connect timeout 3 s */
+    struct pgprobe *p = pgprobe_new(conninfo, &cfg);
+    double t0 = mono();
+    struct snapshot *s = poll_once(p, wall_now());
+    double took = mono() - t0;
+    CHECK(took >= 2.5 && took < 5.0);
+    const struct source_state *src = pg_source(s);
+    if (src) {
+        CHECK_INT(src->status, SOURCE_ERROR);
+        CHECK_INT(src->reason, REASON_TIMEOUT);
+        CHECK(contains(src->error, "no answer within 3 s"));
+    }
+    CHECK_INT(s->postgres.up, TRI_FALSE);
+    CHECK(snapshot_clean_of(s, "blackhole-pw-1"));
+    snapshot_unref(s);
+    pgprobe_free(p);
+    close(fd);
+}
+
+TEST(pgprobe_hung_session_is_dropped_and_replaced)
+{
+    if (!need_pg()) {
+        return;
+    }
+    struct config cfg = test_config(); /* request timeout 4 s */
+    struct pgprobe *p = pgprobe_new(fx.conninfo, &cfg);
+    double t = wall_now();
+    struct snapshot *s = poll_once(p, t);
+    CHECK(pg_source(s) && pg_source(s)->status == SOURCE_OK);
+    snapshot_unref(s);
+    int pid = pgprobe_backend_pid(p);
+    CHECK(pid > 0);
+    if (pid <= 0) {
+        pgprobe_free(p);
+        return;
+    }
+    /* The probe's server process stops answering (as on a hung host). */
+    CHECK(kill(pid, SIGSTOP) == 0);
+    double t0 = mono();
+    s = poll_once(p, t + 5);
+    double took = mono() - t0;
+    kill(pid, SIGCONT);
+    /* The client-side deadline drops the hung session, and a new one answers. */
+    CHECK(took >= 3.5 && took < 4 + 3 + 4);
+    const struct source_state *src = pg_source(s);
+    CHECK(src && src->status == SOURCE_OK);
+    CHECK_INT(s->postgres.up, TRI_TRUE);
+    int pid2 = pgprobe_backend_pid(p);
+    CHECK(pid2 > 0 && pid2 != pid);
+    snapshot_unref(s);
+    pgprobe_free(p);
+}
 
 TEST(pgprobe_sees_a_standby_from_both_sides)
 {
