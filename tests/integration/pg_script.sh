@@ -87,3 +87,26 @@ else
 fi
 rm -rf "$dir"
 check pg_stop_missing_dir_is_fine sh "$PG_SH" stop "$dir"
+
+# A directory whose socket path would be too long (or that the server user cannot
+# enter) gets its server files in a private directory under /tmp, removed on stop too.
+long=$(mktemp -d "${TMPDIR:-/tmp}/scaletop-pgsh-long.XXXXXX")/$(printf 'd%.0s' $(seq 1 90))
+if out=$(sh "$PG_SH" start "$long" 2>&1); then
+    run=$(cat "$long/rundir" 2>/dev/null)
+    case $run in
+    /tmp/scaletop-pg.*) ok pg_long_dir_uses_private_rundir ;;
+    *) fail pg_long_dir_uses_private_rundir "rundir '$run'" ;;
+    esac
+    . "$long/env"
+    got=$("$PGBIN/psql" -X -A -t -d "$SCALETOP_PG_CONNINFO" -c 'SELECT 1' 2>&1)
+    check_eq pg_long_dir_serves "$got" 1
+    sh "$PG_SH" stop "$long" >/dev/null 2>&1
+    if [ -e "$long" ] || { [ -n "$run" ] && [ -e "$run" ]; }; then
+        fail pg_long_dir_cleaned "left $long or $run"
+    else
+        ok pg_long_dir_cleaned
+    fi
+else
+    fail pg_long_dir_uses_private_rundir "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+fi
+rm -rf "$(dirname "$long")"
