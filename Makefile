@@ -22,6 +22,8 @@ PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS))
 SIM_CFLAGS  = $(shell pkg-config --cflags libmicrohttpd jansson)
 SIM_LIBS    = $(shell pkg-config --libs libmicrohttpd jansson)
+# Unit tests and benches link tests/lib, whose loopback server uses libmicrohttpd.
+TEST_LIBS   = $(shell pkg-config --libs libmicrohttpd)
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
        -Wwrite-strings -Wvla -Wimplicit-fallthrough -Wpointer-arith -Wcast-qual \
@@ -97,11 +99,11 @@ sim: $(SIM)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TEST_LIB_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(L)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS)
 
 tests: $(TEST_BIN)
 

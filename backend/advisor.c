@@ -7,6 +7,7 @@
  */
 #include "backend/advisor.h"
 
+#include "backend/config.h"
 #include "backend/xalloc.h"
 
 #include <math.h>
@@ -175,6 +176,22 @@ int advisor_thresholds_set(struct advisor_thresholds *t, const char *key, const 
         }
     }
     return err_set(e, "unknown threshold '%s'", key);
+}
+
+int advisor_thresholds_from_config(struct advisor_thresholds *t, const struct config *cfg,
+                                   struct err *e)
+{
+    advisor_thresholds_default(t);
+    for (size_t i = 0; i < cfg->nentries; i++) {
+        const struct config_entry *ce = &cfg->entries[i];
+        if (strcmp(ce->section, "thresholds") != 0 && strcmp(ce->section, "advisor") != 0) {
+            continue;
+        }
+        if (advisor_thresholds_set(t, ce->key, ce->value, e) < 0) {
+            return err_prefix(e, "%s:%d", ce->file ? ce->file : "config", ce->line);
+        }
+    }
+    return 0;
 }
 
 const struct advisor_threshold_info *advisor_threshold_table(size_t *n)

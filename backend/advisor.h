@@ -64,6 +64,13 @@ void advisor_thresholds_default(struct advisor_thresholds *t);
 int advisor_thresholds_set(struct advisor_thresholds *t, const char *key, const char *value,
                            struct err *e) WARN_UNUSED;
 
+struct config;
+
+/* Defaults, then every [thresholds] entry of cfg; on a bad entry fills e
+ * with "FILE:LINE: ..." and returns -1 (t then holds what was valid). */
+int advisor_thresholds_from_config(struct advisor_thresholds *t, const struct config *cfg,
+                                   struct err *e) WARN_UNUSED;
+
 /* The table of every threshold (static storage); *n receives its length. */
 const struct advisor_threshold_info *advisor_threshold_table(size_t *n);
 

@@ -13,10 +13,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CONFIG_MAX_URLS 64
 
 struct threshold_config; /* advisor thresholds, owned by the advisor module */
+
+/* A `key = value` line of a section the config module passes through
+ * uninterpreted ([thresholds], [advisor]) for the module that owns it. */
+struct config_entry {
+    char *section, *key, *value;
+    char *file; /* for "FILE:LINE: what" messages */
+    int line;
+};
 
 struct config {
     /* Coder API */
@@ -60,6 +69,12 @@ struct config {
     /* Presentation */
     bool utc, ascii, no_color;
     char *config_path; /* file read, for messages */
+    /* Where some settings came from, for messages and config_describe(). */
+    char *token_origin; /* "CODER_SESSION_TOKEN" or the token file's path */
+    char *pg_origin;    /* "--pg", "FILE:LINE", "PG* environment"; conninfo "" = environment */
+    /* Pass-through sections in file order. */
+    struct config_entry *entries;
+    size_t nentries;
 };
 
 /* Fills cfg with defaults (no source configured, default cadences). */
@@ -74,6 +89,15 @@ void config_defaults(struct config *cfg);
  * naming the flag or "FILE:LINE" and returns -1. */
 int config_load(struct config *cfg, int argc, char **argv, const char *const *extra, char ***rest,
                 int *nrest, struct err *e) WARN_UNUSED;
+
+/* Prints the effective settings (one per line, with their origin) to f;
+ * secrets never appear: the token shows as "(set, from ORIGIN)", a conninfo
+ * as its origin only, URL credentials as "***". */
+void config_describe(const struct config *cfg, FILE *f);
+
+/* The value of `key` in pass-through `section` (last one wins); NULL if absent. */
+const struct config_entry *config_entry_get(const struct config *cfg, const char *section,
+                                            const char *key);
 
 /* Frees every string cfg owns; cfg may then be reused after config_defaults. */
 void config_fini(struct config *cfg);

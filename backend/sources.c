@@ -1,0 +1,18 @@
+/*
+ * The one list of poller kinds, in poll order (DESIGN.md §2): the Coder API
+ * first (it discovers replicas and proxies), then what reads those lists
+ * (coderd metrics, provisioner metrics, proxy health), then the independent
+ * ones (PostgreSQL, Kubernetes). Kinds not linked yet are reported by the
+ * collector as disabled with the line that would enable them.
+ */
+#include "backend/sources.h"
+
+const struct source_ops *const sources_list[] = {
+    &coder_source_ops,
+    NULL,
+};
+
+size_t sources_count(void)
+{
+    return sizeof sources_list / sizeof *sources_list - 1;
+}
