@@ -71,6 +71,7 @@ struct pgprobe {
     PGconn *conn;
     int version_num;
     bool lost;        /* the session broke during this poll */
+    bool timed_out;   /* ... because the server did not answer in time */
     double retry_at;  /* Unix time before which we do not reconnect */
     double backoff_s; /* next delay after a failed connect */
     double last_ok;   /* Unix time of the last good poll, NAN if none */
@@ -360,6 +361,7 @@ static PGresult *run(struct pgprobe *p, const char *sql, double deadline, struct
             if (w == 0) {
                 PQclear(first);
                 p->lost = true;
+                p->timed_out = true;
                 err_set(e, "no answer within %.0f s (session dropped)", p->request_timeout_s);
                 return NULL;
             }
@@ -477,6 +479,7 @@ static int connect_session(struct pgprobe *p, double deadline)
         }
         return fail_with(p, REASON_NOT_CONFIGURED, "invalid PostgreSQL connection string: %s", msg);
     }
+    double budget_s = deadline - mono_now();
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (PQstatus(conn) != CONNECTION_BAD) {
         if (st == PGRES_POLLING_OK) {
@@ -490,7 +493,7 @@ static int connect_session(struct pgprobe *p, double deadline)
             PQfinish(conn);
             return fail_with(p, REASON_TIMEOUT,
                              "cannot connect to PostgreSQL: no answer within %.0f s",
-                             p->connect_timeout_s);
+                             ceil(budget_s - 0.05));
         }
         st = PQconnectPoll(conn);
     }
@@ -538,7 +541,8 @@ static int q_rtt(struct pg_poll_ctx *c)
         PGresult *r = run(c->p, "", c->deadline, &e);
         t[i] = (mono_now() - t0) * 1000;
         if (!r) {
-            return fail_with(c->p, REASON_UNREACHABLE, "PostgreSQL: %s", e.msg);
+            return fail_with(c->p, c->p->timed_out ? REASON_TIMEOUT : REASON_UNREACHABLE,
+                             "PostgreSQL: %s", e.msg);
         }
         PQclear(r);
     }
@@ -572,7 +576,10 @@ static int q_server(struct pg_poll_ctx *c, bool *can_read_all)
     struct err e = {{0}};
     PGresult *r = run(c->p, sql, c->deadline, &e);
     if (!r) {
-        return fail_with(c->p, c->p->lost ? REASON_UNREACHABLE : REASON_BAD_RESPONSE,
+        return fail_with(c->p,
+                         c->p->timed_out ? REASON_TIMEOUT
+                         : c->p->lost    ? REASON_UNREACHABLE
+                                         : REASON_BAD_RESPONSE,
                          "PostgreSQL: %s", e.msg);
     }
     pg->server_version_num = num(r, 0, 0);
@@ -828,6 +835,9 @@ void pgprobe_poll(struct pgprobe *p, struct snapshot *snap, double now)
 {
     struct source_state *src = snapshot_add_source(snap, PG_SOURCE_NAME, "postgres");
     double t0 = mono_now();
+    /* The whole poll, reconnecting included, fits in the request timeout: the
+     * collector abandons a group that takes longer. */
+    double end = t0 + p->request_timeout_s;
     struct pg_poll_ctx c = {.p = p, .snap = snap};
 
     if (p->conn && PQstatus(p->conn) != CONNECTION_OK) {
@@ -842,15 +852,16 @@ void pgprobe_poll(struct pgprobe *p, struct snapshot *snap, double now)
                 src->latency_ms = (mono_now() - t0) * 1000;
                 return;
             }
-            c.deadline = mono_now() + p->connect_timeout_s;
+            c.deadline = fmin(mono_now() + p->connect_timeout_s, end);
             if (connect_session(p, c.deadline) < 0) {
                 p->retry_at = now + p->backoff_s;
                 p->backoff_s = fmin(p->backoff_s * 2, PG_BACKOFF_MAX_S);
                 break;
             }
         }
-        c.deadline = mono_now() + p->request_timeout_s;
+        c.deadline = end;
         p->lost = false;
+        p->timed_out = false;
         bool can_read_all = false;
         if (q_rtt(&c) == 0 && q_server(&c, &can_read_all) == 0) {
             ok = true;
@@ -874,7 +885,7 @@ void pgprobe_poll(struct pgprobe *p, struct snapshot *snap, double now)
         }
         if (p->lost) {
             drop_conn(p);
-            if (!ok && reused && attempt == 0) {
+            if (!ok && reused && attempt == 0 && !p->timed_out && end - mono_now() > 0.5) {
                 /* A session that broke since the last poll (a restart, a
                  * failover): try a fresh one at once before reporting. */
                 snap->postgres.rtt_ms = NAN;
@@ -927,7 +938,10 @@ void pgprobe_poll(struct pgprobe *p, struct snapshot *snap, double now)
 static void *pg_create(const struct config *cfg)
 {
     const char *conninfo = cfg ? cfg->pg_conninfo : NULL;
-    if (!conninfo && !getenv("PGHOST") && !getenv("PGSERVICE")) {
+    /* config_load already turns libpq's environment into "" (DESIGN.md §6);
+     * the same rule here serves callers that build a config by hand. */
+    if (!conninfo && !getenv("PGHOST") && !getenv("PGHOSTADDR") && !getenv("PGSERVICE") &&
+        !getenv("PGDATABASE")) {
         return NULL;
     }
     return pgprobe_new(conninfo, cfg);

@@ -9,6 +9,7 @@
 
 const struct source_ops *const sources_list[] = {
     &coder_source_ops,
+    &postgres_source_ops,
     NULL,
 };
 
