@@ -468,16 +468,19 @@ static int connect_session(struct pgprobe *p, double deadline)
     }
     PQsetNoticeProcessor(conn, notice_ignore, NULL);
     if (PQstatus(conn) == CONNECTION_BAD) {
-        /* Refused before any network traffic: an option value libpq rejects,
-         * which it quotes and which may be a fragment of the password. */
+        /* Failed at once: either an option value libpq rejects ("invalid integer
+         * value "…" for connection option "port"", quoting what may be a
+         * fragment of the password), or a connection that failed synchronously
+         * (a missing Unix socket, an unknown host name). */
         const char *m = PQerrorMessage(conn);
-        bool dns = strstr(m, "could not translate host name") != NULL;
-        scrub_into(p, m, !dns, msg, sizeof msg);
+        bool invalid = strncmp(m, "invalid ", 8) == 0 || strstr(m, "could not match") != NULL;
+        scrub_into(p, m, invalid, msg, sizeof msg);
         PQfinish(conn);
-        if (dns) {
-            return fail_with(p, REASON_UNREACHABLE, "cannot connect to PostgreSQL: %s", msg);
+        if (invalid) {
+            return fail_with(p, REASON_NOT_CONFIGURED, "invalid PostgreSQL connection string: %s",
+                             msg);
         }
-        return fail_with(p, REASON_NOT_CONFIGURED, "invalid PostgreSQL connection string: %s", msg);
+        return fail_with(p, classify_connect_error(msg), "cannot connect to PostgreSQL: %s", msg);
     }
     double budget_s = deadline - mono_now();
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;

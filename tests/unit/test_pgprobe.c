@@ -670,6 +670,8 @@ TEST(pgprobe_password_never_reaches_the_snapshot)
                         "invalid PostgreSQL connection string", REASON_NOT_CONFIGURED);
     check_error_without("host=127.0.0.1 password='leak me-7782", "leak me-7782",
                         "invalid PostgreSQL connection string", REASON_NOT_CONFIGURED);
+    check_error_without("host=/nonexistent-scaletop port=5 password=sock-secret-44",
+                        "sock-secret-44", "/nonexistent-scaletop/.s.PGSQL.5", REASON_UNREACHABLE);
     check_error_without("postgresql://scaletop:uri-secret-42@127.0.0.1:1/coder", "uri-secret-42",
                         "cannot connect to PostgreSQL", REASON_UNREACHABLE);
     check_error_without("postgresql://scaletop:uri-secret-43@127.0.0.1:notaport/coder",
