@@ -869,6 +869,7 @@ void pgprobe_poll(struct pgprobe *p, struct snapshot *snap, double now)
         if (q_rtt(&c) == 0 && q_server(&c, &can_read_all) == 0) {
             ok = true;
             snap->postgres.stats_visible = q_activity(&c, can_read_all) ? TRI_TRUE : TRI_FALSE;
+            /* Lock waits only when someone waits (or the count is unknown). */
             if (!p->lost && snap->postgres.stats_visible == TRI_TRUE &&
                 !(snap->postgres.connections.waiting == 0)) {
                 q_lock_waits(&c);
@@ -900,6 +901,7 @@ void pgprobe_poll(struct pgprobe *p, struct snapshot *snap, double now)
 
     src->latency_ms = (mono_now() - t0) * 1000;
     if (!ok) {
+        snap->postgres.rtt_ms = NAN; /* nothing from a failed poll passes for data */
         set_error(p, src, snap, 0);
         return;
     }
