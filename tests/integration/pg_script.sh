@@ -8,6 +8,8 @@ PG_SH=tests/pg.sh
 
 # Processes whose command line names the directory (pgrep only looks; it ends nothing).
 leftovers() { pgrep -f -- "$1" 2>/dev/null | tr '\n' ' '; }
+# Without ps and pgrep the leftover checks below would pass without looking.
+check pg_has_procps sh -c 'command -v pgrep && command -v ps' 
 
 round() {
     n=$1
