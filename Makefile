@@ -17,7 +17,7 @@ WERROR     ?= -Werror
 Q          = $(if $(V),,@echo "  CC      $<";)
 L          = $(if $(V),,@echo "  LD      $@";)
 
-PKGS        = ncursesw libcurl jansson libpq sqlite3 inih
+PKGS        = ncursesw libcurl jansson libpq sqlite3 inih yaml-0.1
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS))
 SIM_CFLAGS  = $(shell pkg-config --cflags libmicrohttpd jansson)

@@ -363,6 +363,13 @@ static void merge_deployment(struct snapshot *d, const struct deployment *s)
     NUM(t->agent_stats_series, s->agent_stats_series);
     NUM(t->builds_failed_per_h, s->builds_failed_per_h);
     NUM(t->builds_total_per_h, s->builds_total_per_h);
+    NUM(t->api_p50_ms, s->api_p50_ms);
+    NUM(t->api_p95_ms, s->api_p95_ms);
+    NUM(t->api_p99_ms, s->api_p99_ms);
+    NUM(t->requests_per_s, s->requests_per_s);
+    NUM(t->db_query_p95_ms, s->db_query_p95_ms);
+    NUM(t->queue_wait_p95_s, s->queue_wait_p95_s);
+    NUM(t->build_p95_s, s->build_p95_s);
 }
 
 static void merge_provisioners(struct snapshot *d, const struct provisioners *p)
@@ -443,10 +450,12 @@ static void merge_capacity(struct snapshot *d, const struct capacity *s)
     NUM(t->cluster.pods_allocatable, s->cluster.pods_allocatable);
     NUM(t->cluster.pods, s->cluster.pods);
     NUM(t->cluster.nodes, s->cluster.nodes);
+    NUM(t->cluster.pods_unschedulable, s->cluster.pods_unschedulable);
     for (size_t i = 0; i < s->nnamespaces; i++) {
         const struct namespace_quota *ns = &s->namespaces[i];
         struct namespace_quota *q = snapshot_add_namespace(d);
         q->name = S(ns->name);
+        q->limitrange_defaults = ns->limitrange_defaults;
         q->nresources = ns->nresources;
         if (ns->nresources) {
             q->resources = snapshot_alloc(d, ns->nresources * sizeof *q->resources);

@@ -65,6 +65,8 @@ struct snapshot *snapshot_new(double time)
     d->users_total = d->users_active = NAN;
     d->workspaces_total = d->workspaces_running = d->workspaces_failed = NAN;
     d->agent_stats_series = d->builds_failed_per_h = d->builds_total_per_h = NAN;
+    d->api_p50_ms = d->api_p95_ms = d->api_p99_ms = d->requests_per_s = NAN;
+    d->db_query_p95_ms = d->queue_wait_p95_s = d->build_p95_s = NAN;
 
     struct postgres *p = &s->postgres;
     p->server_version_num = p->rtt_ms = NAN;
@@ -78,6 +80,7 @@ struct snapshot *snapshot_new(double time)
     c->cluster.cpu_allocatable_cores = c->cluster.cpu_requested_cores = NAN;
     c->cluster.memory_allocatable_bytes = c->cluster.memory_requested_bytes = NAN;
     c->cluster.pods_allocatable = c->cluster.pods = c->cluster.nodes = NAN;
+    c->cluster.pods_unschedulable = NAN;
     return s;
 }
 

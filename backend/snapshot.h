@@ -79,6 +79,12 @@ struct deployment {
     double agent_stats_series;     /* number of per-agent series seen */
     double builds_failed_per_h;    /* from coderd_workspace_builds_total */
     double builds_total_per_h;
+    /* Across all coderd metrics targets (buckets summed by le, rates summed). */
+    double api_p50_ms, api_p95_ms, api_p99_ms;
+    double requests_per_s;
+    double db_query_p95_ms;
+    double queue_wait_p95_s; /* coderd_provisioner_job_queue_wait_seconds */
+    double build_p95_s;      /* coderd_provisionerd_job_timings_seconds, all targets */
 };
 
 struct server {
@@ -232,6 +238,10 @@ struct namespace_quota {
     const char *name;
     struct quantity_pair *resources;
     size_t nresources;
+    /* TRI_TRUE when a LimitRange in the namespace gives containers default
+     * requests/limits; without one, a quota on requests.* or limits.* rejects
+     * pods that set none. TRI_UNKNOWN when limit ranges were not listed. */
+    enum tri limitrange_defaults;
 };
 
 struct coder_quota {
@@ -251,6 +261,9 @@ struct capacity {
         double memory_allocatable_bytes, memory_requested_bytes;
         double pods_allocatable, pods;
         double nodes;
+        /* Pending pods the scheduler could not place (PodScheduled=False,
+         * reason Unschedulable): the early sign of builds about to fail. */
+        double pods_unschedulable;
     } cluster;
     struct namespace_quota *namespaces;
     size_t nnamespaces;

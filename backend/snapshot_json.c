@@ -129,6 +129,13 @@ static json_t *deployment(const struct deployment *d)
     SET(o, "agent_stats_series", num(d->agent_stats_series));
     SET(o, "builds_failed_per_h", num(d->builds_failed_per_h));
     SET(o, "builds_total_per_h", num(d->builds_total_per_h));
+    SET(o, "api_p50_ms", num(d->api_p50_ms));
+    SET(o, "api_p95_ms", num(d->api_p95_ms));
+    SET(o, "api_p99_ms", num(d->api_p99_ms));
+    SET(o, "requests_per_s", num(d->requests_per_s));
+    SET(o, "db_query_p95_ms", num(d->db_query_p95_ms));
+    SET(o, "queue_wait_p95_s", num(d->queue_wait_p95_s));
+    SET(o, "build_p95_s", num(d->build_p95_s));
     return o;
 }
 
@@ -327,6 +334,7 @@ static json_t *capacity(const struct capacity *c)
     SET(cl, "pods_allocatable", num(c->cluster.pods_allocatable));
     SET(cl, "pods", num(c->cluster.pods));
     SET(cl, "nodes", num(c->cluster.nodes));
+    SET(cl, "pods_unschedulable", num(c->cluster.pods_unschedulable));
     SET(o, "cluster", cl);
     json_t *a = json_array();
     for (size_t i = 0; i < c->nnamespaces; i++) {
@@ -344,6 +352,7 @@ static json_t *capacity(const struct capacity *c)
             SET(res, q->resource, pair);
         }
         SET(x, "resources", res);
+        SET(x, "limitrange_defaults", tri(ns->limitrange_defaults));
         json_array_append_new(a, x);
     }
     SET(o, "namespaces", a);

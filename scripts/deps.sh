@@ -6,7 +6,7 @@ set -u
 
 # Build: compilers and libraries, looked up through pkg-config.
 BUILD_PKGS="gcc make pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev \
-libpq-dev libsqlite3-dev libmicrohttpd-dev libinih-dev libzstd-dev"
+libpq-dev libsqlite3-dev libmicrohttpd-dev libinih-dev libzstd-dev libyaml-dev"
 # Tests: real peers (PostgreSQL, Prometheus's promtool), tmux for end-to-end runs,
 # clang for sanitizers and fuzzing, sqlite3 and jq for inspecting files, procps (ps, pgrep)
 # for checking that tests leave no process behind.

@@ -7,16 +7,10 @@
 #define SCALETOP_WRITERS_H
 
 #include "backend/escape.h"
+#include "backend/series.h"
 #include "tui/doc.h"
 
 #include <stddef.h>
-
-/* Values of a recorded series in [from, to] as n evenly spaced points, NAN
- * for gaps; returns how many points were filled (0: no such series). */
-struct series_source {
-    void *ctx;
-    size_t (*range)(void *ctx, const char *series, double from, double to, size_t n, double *out);
-};
 
 /* Appends the document as Markdown (headings and tables). */
 void write_md(struct strbuf *b, const struct doc *d);

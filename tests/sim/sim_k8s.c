@@ -1,0 +1,800 @@
+/*
+ * scaletop-sim Kubernetes API subset: nodes, pods, namespaces,
+ * resourcequotas, limitranges, and the endpoints / endpointslices of the
+ * coder service, with bearer-token auth, limit/continue pagination (410
+ * Expired for a stale continue token) and quantities written in every
+ * notation the apimachinery grammar allows (m, Ki/Mi/Gi, k/M/G, e-notation,
+ * plain numbers). Shapes follow fixtures/k8s.
+ *
+ * Invariants: objects are generated on demand from the model, in a fixed
+ * order (namespace, then name), so pages are consistent; the quota `used`
+ * of coder-workspaces equals the sum of the listed workspace pods' requests.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NODE_CPU_M  15890LL
+#define NODE_MEM_KI 61680112LL
+#define NODE_PODS   110
+
+static const long long ws_cpu_m[4] = {500, 1000, 1000, 1500};
+static const long long ws_mem_gi[4] = {2, 4, 4, 6};
+
+/* CPU millicores in one of several notations, all exact. */
+static void q_cpu(long long m, int style, char out[32])
+{
+    switch (style % 4) {
+    case 0:
+        snprintf(out, 32, "%lldm", m);
+        break;
+    case 1:
+        if (m % 1000 == 0) {
+            snprintf(out, 32, "%lld", m / 1000);
+        } else {
+            snprintf(out, 32, "%lld.%03lld", m / 1000, m % 1000);
+            /* trim trailing zeros: "1.500" -> "1.5" */
+            size_t l = strlen(out);
+            while (out[l - 1] == '0') {
+                out[--l] = '\0';
+            }
+        }
+        break;
+    case 2:
+        snprintf(out, 32, "%llde-3", m);
+        break;
+    default:
+        if (m % 1000 == 0) {
+            snprintf(out, 32, "%lld", m / 1000);
+        } else {
+            snprintf(out, 32, "%lldm", m);
+        }
+        break;
+    }
+}
+
+/* Bytes in one of several notations, all exact. */
+static void q_mem(long long bytes, int style, char out[32])
+{
+    const long long Gi = 1LL << 30, Mi = 1LL << 20, Ki = 1LL << 10;
+    switch (style % 6) {
+    case 0:
+        if (bytes % Gi == 0) {
+            snprintf(out, 32, "%lldGi", bytes / Gi);
+            return;
+        }
+        break;
+    case 1:
+        if (bytes % Mi == 0) {
+            snprintf(out, 32, "%lldMi", bytes / Mi);
+            return;
+        }
+        break;
+    case 2:
+        snprintf(out, 32, "%lld", bytes);
+        return;
+    case 3:
+        if (bytes % 1000000000LL == 0) {
+            snprintf(out, 32, "%lldG", bytes / 1000000000LL);
+            return;
+        }
+        if (bytes % 1000 == 0) {
+            snprintf(out, 32, "%lldk", bytes / 1000);
+            return;
+        }
+        break;
+    case 4:
+        if (bytes % 1000000 == 0) {
+            snprintf(out, 32, "%llde6", bytes / 1000000);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    if (bytes % Ki == 0) {
+        snprintf(out, 32, "%lldKi", bytes / Ki);
+    } else {
+        snprintf(out, 32, "%lld", bytes);
+    }
+}
+
+static void q_count(long long n, int style, char out[32])
+{
+    if (style % 3 == 2 && n % 1000 == 0 && n > 0) {
+        snprintf(out, 32, "%lldk", n / 1000);
+    } else if (style % 3 == 1 && n % 100 == 0 && n > 0) {
+        snprintf(out, 32, "%llde2", n / 100);
+    } else {
+        snprintf(out, 32, "%lld", n);
+    }
+}
+
+static json_t *qs(const char *s)
+{
+    return json_string(s);
+}
+
+static void status_err(struct sim_reply *r, int code, const char *reason, const char *msg)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "kind", qs("Status"));
+    json_object_set_new(j, "apiVersion", qs("v1"));
+    json_object_set_new(j, "metadata", json_object());
+    json_object_set_new(j, "status", qs("Failure"));
+    json_object_set_new(j, "message", qs(msg));
+    json_object_set_new(j, "reason", qs(reason));
+    json_object_set_new(j, "code", json_integer(code));
+    sim_reply_json(r, code, j);
+}
+
+static json_t *meta(const char *name, const char *ns, long rv, double created, uint64_t seed)
+{
+    json_t *m = json_object();
+    char uid[40], tb[40];
+    sim_uuid(&seed, uid);
+    json_object_set_new(m, "name", qs(name));
+    if (ns) {
+        json_object_set_new(m, "namespace", qs(ns));
+    }
+    json_object_set_new(m, "uid", qs(uid));
+    char rvs[24];
+    snprintf(rvs, sizeof rvs, "%ld", rv);
+    json_object_set_new(m, "resourceVersion", qs(rvs));
+    sim_time_fmt(created, tb);
+    tb[19] = 'Z';
+    tb[20] = '\0';
+    json_object_set_new(m, "creationTimestamp", qs(tb));
+    return m;
+}
+
+struct world {
+    int n_nodes;
+    long n_ws;
+    int n_rep, n_prov;
+    long rv;
+    double now;
+};
+
+static void world_get(struct sim *s, struct world *w)
+{
+    w->n_ws = s->ws_running;
+    w->n_rep = 0;
+    for (int i = 0; i < s->n_replicas; i++) {
+        w->n_rep += s->rep[i].present;
+    }
+    w->n_prov = 0;
+    for (int i = 0; i < s->n_daemons; i++) {
+        w->n_prov += s->daemons[i].online && s->daemons[i].deploy >= 0;
+    }
+    double cpu = (double)w->n_ws * 1.0 + w->n_prov + w->n_rep * 4.0;
+    w->n_nodes = (int)ceil(cpu / (NODE_CPU_M / 1000.0 * 0.75)) + 3;
+    w->rv = 100000 + (long)((s->sim_now - s->o.start_epoch) / 5);
+    w->now = s->sim_now;
+}
+
+static json_t *node_json(struct sim *s, const struct world *w, int i)
+{
+    char name[48], v[32];
+    snprintf(name, sizeof name, "gke-coder-pool-%s-%04d", i < 3 ? "system" : "ws", i);
+    json_t *n = json_object();
+    json_t *m = meta(name, NULL, w->rv - i, s->o.start_epoch - 86400 * 20, (uint64_t)i + 1000);
+    json_object_set_new(m, "labels",
+                        json_pack("{s:s,s:s,s:s}", "kubernetes.io/hostname", name,
+                                  "kubernetes.io/os", "linux", "cloud.google.com/gke-nodepool",
+                                  i < 3 ? "system" : "workspaces"));
+    json_object_set_new(n, "metadata", m);
+    json_t *spec = json_object();
+    if (i == w->n_nodes - 1 && w->n_nodes > 4) {
+        /* one cordoned node */
+        json_object_set_new(spec, "unschedulable", json_true());
+        json_object_set_new(spec, "taints",
+                            json_pack("[{s:s,s:s,s:s}]", "key", "node.kubernetes.io/unschedulable",
+                                      "effect", "NoSchedule", "timeAdded", "2026-07-14T08:00:00Z"));
+    }
+    json_object_set_new(n, "spec", spec);
+    json_t *st = json_object();
+    json_t *cap = json_object(), *alloc = json_object();
+    q_cpu(16000, i, v);
+    json_object_set_new(cap, "cpu", qs(i % 2 ? "16" : v));
+    q_mem(65842032LL * 1024, i, v);
+    json_object_set_new(cap, "memory", qs(v));
+    json_object_set_new(cap, "pods", qs("110"));
+    json_object_set_new(cap, "ephemeral-storage", qs("101203048Ki"));
+    q_cpu(NODE_CPU_M, i + 1, v);
+    json_object_set_new(alloc, "cpu", qs(v));
+    q_mem(NODE_MEM_KI * 1024, i + 2, v);
+    json_object_set_new(alloc, "memory", qs(v));
+    q_count(NODE_PODS, 0, v);
+    json_object_set_new(alloc, "pods", qs(v));
+    json_object_set_new(alloc, "ephemeral-storage", qs("93247953078"));
+    json_object_set_new(alloc, "hugepages-2Mi", qs("0"));
+    json_object_set_new(st, "capacity", cap);
+    json_object_set_new(st, "allocatable", alloc);
+    json_t *conds = json_array();
+    const char *types[] = {"MemoryPressure", "DiskPressure", "PIDPressure", "Ready"};
+    for (int k = 0; k < 4; k++) {
+        json_array_append_new(
+            conds, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", types[k], "status",
+                             k == 3 ? "True" : "False", "lastHeartbeatTime", "2026-07-14T09:29:11Z",
+                             "lastTransitionTime", "2026-06-24T10:02:06Z", "reason",
+                             k == 3 ? "KubeletReady" : "KubeletHasSufficientMemory", "message",
+                             k == 3 ? "kubelet is posting ready status"
+                                    : "kubelet has sufficient resources"));
+    }
+    json_object_set_new(st, "conditions", conds);
+    char ip[20];
+    snprintf(ip, sizeof ip, "10.128.%d.%d", i / 250, i % 250 + 2);
+    json_object_set_new(st, "addresses",
+                        json_pack("[{s:s,s:s},{s:s,s:s}]", "type", "InternalIP", "address", ip,
+                                  "type", "Hostname", "address", name));
+    json_object_set_new(st, "daemonEndpoints",
+                        json_pack("{s:{s:i}}", "kubeletEndpoint", "Port", 10250));
+    json_object_set_new(st, "nodeInfo",
+                        json_pack("{s:s,s:s,s:s,s:s,s:s}", "kubeletVersion", "v1.30.5-gke.1014001",
+                                  "kubeProxyVersion", "v1.30.5-gke.1014001", "operatingSystem",
+                                  "linux", "architecture", "amd64", "containerRuntimeVersion",
+                                  "containerd://1.7.22"));
+    json_object_set_new(n, "status", st);
+    return n;
+}
+
+/* The pod index space, in namespace order: coder, coder-provisioners,
+ * coder-workspaces, kube-system. */
+static long pods_total(const struct world *w)
+{
+    return w->n_rep + w->n_prov + w->n_ws + 2;
+}
+
+static json_t *container(const char *name, const char *image, const char *cpu, const char *mem,
+                         const char *lcpu, const char *lmem)
+{
+    json_t *req = json_pack("{s:s,s:s}", "cpu", cpu, "memory", mem);
+    json_t *lim = json_object();
+    if (lcpu) {
+        json_object_set_new(lim, "cpu", qs(lcpu));
+    }
+    if (lmem) {
+        json_object_set_new(lim, "memory", qs(lmem));
+    }
+    return json_pack("{s:s,s:s,s:{s:o,s:o},s:s}", "name", name, "image", image, "resources",
+                     "requests", req, "limits", lim, "imagePullPolicy", "IfNotPresent");
+}
+
+static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_out[48])
+{
+    char name[80], node[48], v1[32], v2[32], v3[32], v4[32], ip[20];
+    const char *ns;
+    json_t *c;
+    json_t *labels = json_object();
+    long k = i;
+    int node_i;
+    if (k < w->n_rep) {
+        int ri = 0, seen = 0;
+        for (ri = 0; ri < s->n_replicas; ri++) {
+            if (s->rep[ri].present && seen++ == k) {
+                break;
+            }
+        }
+        ns = "coder";
+        snprintf(name, sizeof name, "%s", s->rep[ri].hostname);
+        snprintf(ip, sizeof ip, "%s", s->rep[ri].ip);
+        c = container("coder", "ghcr.io/coder/coder:v2.38.5", "4", "12Gi", "4", "12Gi");
+        json_object_set_new(labels, "app.kubernetes.io/name", qs("coder"));
+        json_object_set_new(labels, "app.kubernetes.io/instance", qs("coder"));
+        node_i = (int)(k % 3);
+    } else if ((k -= w->n_rep) < w->n_prov) {
+        int di = 0, seen = 0;
+        for (di = 0; di < s->n_daemons; di++) {
+            if (s->daemons[di].online && s->daemons[di].deploy >= 0 && seen++ == k) {
+                break;
+            }
+        }
+        ns = "coder-provisioners";
+        snprintf(name, sizeof name, "%s", s->daemons[di].name);
+        snprintf(ip, sizeof ip, "10.60.%ld.%ld", k / 250, k % 250 + 2);
+        q_cpu(1000, (int)k, v1);
+        q_mem(1000000000LL, (int)k, v2);
+        c = container("provisioner", "ghcr.io/coder/coder:v2.38.5", v1, v2, NULL, "2Gi");
+        json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-provisioner"));
+        node_i = 3 + (int)(k % (w->n_nodes - 3));
+    } else if ((k -= w->n_prov) < w->n_ws) {
+        ns = "coder-workspaces";
+        snprintf(name, sizeof name, "coder-ws-%05ld", k);
+        snprintf(ip, sizeof ip, "10.64.%ld.%ld", k / 250, k % 250 + 2);
+        q_cpu(ws_cpu_m[k % 4], (int)(k / 4), v1);
+        q_mem(ws_mem_gi[k % 4] << 30, (int)(k / 4), v2);
+        q_cpu(ws_cpu_m[k % 4] * 2, (int)(k / 4) + 1, v3);
+        q_mem((ws_mem_gi[k % 4] << 30) * 2, (int)(k / 4) + 1, v4);
+        c = container("dev", "codercom/enterprise-base:ubuntu", v1, v2, v3, v4);
+        json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-workspace"));
+        json_object_set_new(labels, "com.coder.workspace.name", qs(name + 9));
+        node_i = 3 + (int)((w->n_prov + k) % (w->n_nodes - 4 > 0 ? w->n_nodes - 4 : 1));
+    } else {
+        k -= w->n_ws;
+        ns = "kube-system";
+        snprintf(name, sizeof name, "coredns-5d78c9869d-%s", k == 0 ? "7xk2p" : "q9wzt");
+        snprintf(ip, sizeof ip, "10.0.0.%ld", k + 10);
+        c = container("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", NULL,
+                      "170Mi");
+        json_object_set_new(labels, "k8s-app", qs("kube-dns"));
+        node_i = (int)k;
+    }
+    snprintf(ns_out, 48, "%s", ns);
+    snprintf(node, sizeof node, "gke-coder-pool-%s-%04d", node_i < 3 ? "system" : "ws", node_i);
+    json_t *p = json_object();
+    json_t *m = meta(name, ns, w->rv - (i % 1000), s->o.start_epoch - 3600, (uint64_t)i + 99);
+    json_object_set_new(m, "labels", labels);
+    json_object_set_new(p, "metadata", m);
+    json_t *spec = json_object();
+    json_object_set_new(spec, "containers", json_pack("[o]", c));
+    json_object_set_new(spec, "nodeName", qs(node));
+    json_object_set_new(spec, "restartPolicy", qs("Always"));
+    json_object_set_new(spec, "schedulerName", qs("default-scheduler"));
+    json_object_set_new(spec, "serviceAccountName", qs("default"));
+    json_object_set_new(p, "spec", spec);
+    json_t *st = json_object();
+    json_object_set_new(st, "phase", qs("Running"));
+    json_object_set_new(st, "podIP", qs(ip));
+    json_object_set_new(st, "conditions",
+                        json_pack("[{s:s,s:s},{s:s,s:s}]", "type", "PodScheduled", "status", "True",
+                                  "type", "Ready", "status", "True"));
+    json_object_set_new(p, "status", st);
+    return p;
+}
+
+static json_t *quota_json(struct sim *s, const struct sim_ns *ns, long rv, int idx)
+{
+    char name[64], v[32];
+    snprintf(name, sizeof name, "%s-quota", ns->name);
+    json_t *q = json_object();
+    json_object_set_new(
+        q, "metadata",
+        meta(name, ns->name, rv, s->o.start_epoch - 86400 * 90, (uint64_t)idx + 5000));
+    json_t *hard = json_object(), *shard = json_object(), *used = json_object();
+    int st = idx;
+    q_cpu((long long)llround(ns->cpu_hard * 1000), st + 1, v);
+    json_object_set_new(hard, "requests.cpu", qs(v));
+    json_object_set_new(shard, "requests.cpu", qs(v));
+    q_cpu((long long)llround(ns->cpu_used * 1000), st, v);
+    json_object_set_new(used, "requests.cpu", qs(v));
+    q_mem((long long)llround(ns->mem_hard), st + 2, v);
+    json_object_set_new(hard, "requests.memory", qs(v));
+    json_object_set_new(shard, "requests.memory", qs(v));
+    q_mem((long long)llround(ns->mem_used), st + 4, v);
+    json_object_set_new(used, "requests.memory", qs(v));
+    q_count((long long)ns->pods_hard, st + 1, v);
+    json_object_set_new(hard, "pods", qs(v));
+    json_object_set_new(shard, "pods", qs(v));
+    q_count((long long)ns->pods_used, 0, v);
+    json_object_set_new(used, "pods", qs(v));
+    if (ns->lim_cpu_hard > 0) {
+        q_cpu((long long)llround(ns->lim_cpu_hard * 1000), st + 3, v);
+        json_object_set_new(hard, "limits.cpu", qs(v));
+        json_object_set_new(shard, "limits.cpu", qs(v));
+        q_cpu((long long)llround(ns->lim_cpu_used * 1000), st + 2, v);
+        json_object_set_new(used, "limits.cpu", qs(v));
+    }
+    json_object_set_new(q, "spec", json_pack("{s:o}", "hard", hard));
+    json_object_set_new(q, "status", json_pack("{s:o,s:o}", "hard", shard, "used", used));
+    return q;
+}
+
+static json_t *limitrange_json(struct sim *s, long rv)
+{
+    json_t *l = json_object();
+    json_object_set_new(
+        l, "metadata",
+        meta("workspace-limits", "coder-workspaces", rv, s->o.start_epoch - 86400 * 90, 7000));
+    json_object_set_new(l, "spec",
+                        json_pack("{s:[{s:s,s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:s}}]}",
+                                  "limits", "type", "Container", "max", "cpu", "4", "memory",
+                                  "16Gi", "min", "cpu", "100m", "memory", "128Mi", "default", "cpu",
+                                  "1", "memory", "4Gi", "defaultRequest", "cpu", "500m", "memory",
+                                  "2Gi"));
+    return l;
+}
+
+static json_t *namespace_json(struct sim *s, const char *name, long rv, int i)
+{
+    json_t *n = json_object();
+    json_object_set_new(n, "metadata",
+                        meta(name, NULL, rv, s->o.start_epoch - 86400 * 120, (uint64_t)i + 9000));
+    json_object_set_new(n, "spec", json_pack("{s:[s]}", "finalizers", "kubernetes"));
+    json_object_set_new(n, "status", json_pack("{s:s}", "phase", "Active"));
+    return n;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void b64enc(const char *in, char *out, size_t outl)
+{
+    size_t n = strlen(in), o = 0;
+    for (size_t i = 0; i < n && o + 5 < outl; i += 3) {
+        unsigned v = (unsigned char)in[i] << 16;
+        if (i + 1 < n) {
+            v |= (unsigned char)in[i + 1] << 8;
+        }
+        if (i + 2 < n) {
+            v |= (unsigned char)in[i + 2];
+        }
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+static int b64dec(const char *in, char *out, size_t outl)
+{
+    size_t o = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (const char *p = in; *p && *p != '='; p++) {
+        const char *q = strchr(b64, *p);
+        if (!q) {
+            return -1;
+        }
+        v = (v << 6) | (unsigned)(q - b64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= outl) {
+                return -1;
+            }
+            out[o++] = (char)((v >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static bool match_label(json_t *obj, const char *sel)
+{
+    if (!sel || !*sel) {
+        return true;
+    }
+    char k[128], v[128];
+    const char *eq = strchr(sel, '=');
+    if (!eq) {
+        return true;
+    }
+    snprintf(k, sizeof k, "%.*s", (int)(eq - sel), sel);
+    snprintf(v, sizeof v, "%s", eq[1] == '=' ? eq + 2 : eq + 1);
+    json_t *lab = json_object_get(json_object_get(obj, "metadata"), "labels");
+    const char *have = json_string_value(json_object_get(lab, k));
+    return have && strcmp(have, v) == 0;
+}
+
+static bool match_field(json_t *obj, const char *sel)
+{
+    if (!sel || !*sel) {
+        return true;
+    }
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", sel);
+    for (char *sv = NULL, *t = strtok_r(tmp, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+        bool neg = strstr(t, "!=") != NULL;
+        char *eq = strstr(t, neg ? "!=" : "=");
+        if (!eq) {
+            continue;
+        }
+        *eq = '\0';
+        const char *val = eq + (neg ? 2 : (eq[1] == '=' ? 2 : 1));
+        const char *have = NULL;
+        if (strcmp(t, "spec.nodeName") == 0) {
+            have = json_string_value(json_object_get(json_object_get(obj, "spec"), "nodeName"));
+        } else if (strcmp(t, "status.phase") == 0) {
+            have = json_string_value(json_object_get(json_object_get(obj, "status"), "phase"));
+        } else if (strcmp(t, "metadata.name") == 0) {
+            have = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+        } else if (strcmp(t, "metadata.namespace") == 0) {
+            have =
+                json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+        }
+        bool same = have && strcmp(have, val) == 0;
+        if (neg == same) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum kres { K_NODES, K_PODS, K_NS, K_QUOTA, K_LIMIT };
+
+static void list(struct sim *s, struct sim_req *q, struct sim_reply *r, enum kres kind,
+                 const char *only_ns)
+{
+    static const char *const kinds[] = {"NodeList", "PodList", "NamespaceList", "ResourceQuotaList",
+                                        "LimitRangeList"};
+    long limit = 0, offset = 0;
+    const char *ls = sim_arg(q, "limit");
+    if (ls) {
+        limit = strtol(ls, NULL, 10);
+    }
+    const char *cont = sim_arg(q, "continue");
+    pthread_mutex_lock(&s->mu);
+    struct world w;
+    world_get(s, &w);
+    int gen = s->k8s_generation;
+    pthread_mutex_unlock(&s->mu);
+    double real = sim_mono() - s->real_start;
+    /* a continued list reads the world as it was on its first page */
+    struct world snap = {0};
+    bool have_snap = false;
+    if (cont && *cont) {
+        char dec[256];
+        long rv = 0, off = 0, nws = 0;
+        int g = -1, nrep = 0, nprov = 0, nnodes = 0;
+        double issued = 0;
+        if (b64dec(cont, dec, sizeof dec) != 0 ||
+            sscanf(dec,
+                   "{\"v\":\"meta.k8s.io/v1\",\"rv\":%ld,\"start\":\"%ld\",\"g\":%d,\"t\":%lf,"
+                   "\"w\":[%ld,%d,%d,%d]",
+                   &rv, &off, &g, &issued, &nws, &nrep, &nprov, &nnodes) != 8) {
+            status_err(r, 400, "BadRequest", "continue key is not valid: illegal base64 data");
+            return;
+        }
+        if (g != gen || real - issued > 300) {
+            status_err(r, 410, "Expired",
+                       "The provided continue parameter is too old to display a consistent list "
+                       "result. You can start a new list without the continue parameter, or use "
+                       "the continue token in this response to retrieve the remainder of the "
+                       "results. Continuing with the provided token results in an inconsistent "
+                       "list - objects that were created, modified, or deleted between the time "
+                       "the first chunk was returned and now may show up in the list.");
+            return;
+        }
+        offset = off;
+        snap.rv = rv;
+        snap.n_ws = nws;
+        snap.n_rep = nrep;
+        snap.n_prov = nprov;
+        snap.n_nodes = nnodes;
+        have_snap = true;
+    }
+    const char *lsel = sim_arg(q, "labelSelector");
+    const char *fsel = sim_arg(q, "fieldSelector");
+    json_t *items = json_array();
+    long total = 0;
+    pthread_mutex_lock(&s->mu);
+    world_get(s, &w);
+    if (have_snap) {
+        snap.now = w.now;
+        w = snap;
+    }
+    switch (kind) {
+    case K_NODES:
+        total = w.n_nodes;
+        break;
+    case K_PODS:
+        total = pods_total(&w);
+        break;
+    case K_NS:
+        total = s->n_ns;
+        break;
+    case K_QUOTA:
+        total = s->n_ns;
+        break;
+    case K_LIMIT:
+        total = 1;
+        break;
+    }
+    long i = offset, emitted = 0;
+    for (; i < total && (limit <= 0 || emitted < limit); i++) {
+        json_t *o = NULL;
+        char ns[48] = "";
+        switch (kind) {
+        case K_NODES:
+            o = node_json(s, &w, (int)i);
+            break;
+        case K_PODS:
+            o = pod_json(s, &w, i, ns);
+            break;
+        case K_NS:
+            o = namespace_json(s, s->ns[i].name, w.rv, (int)i);
+            snprintf(ns, sizeof ns, "%s", s->ns[i].name);
+            if (only_ns) {
+                ns[0] = '\0';
+            }
+            break;
+        case K_QUOTA:
+            if (s->ns[i].has_quota) {
+                o = quota_json(s, &s->ns[i], w.rv, (int)i);
+            }
+            snprintf(ns, sizeof ns, "%s", s->ns[i].name);
+            break;
+        case K_LIMIT:
+            o = limitrange_json(s, w.rv);
+            snprintf(ns, sizeof ns, "coder-workspaces");
+            break;
+        }
+        if (!o) {
+            continue;
+        }
+        if ((only_ns && strcmp(ns, only_ns) != 0) || !match_label(o, lsel) ||
+            !match_field(o, fsel)) {
+            json_decref(o);
+            continue;
+        }
+        json_array_append_new(items, o);
+        emitted++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    json_t *md = json_object();
+    char rvs[24];
+    snprintf(rvs, sizeof rvs, "%ld", w.rv);
+    json_object_set_new(md, "resourceVersion", qs(rvs));
+    if (i < total) {
+        char raw[256], enc[400];
+        snprintf(raw, sizeof raw,
+                 "{\"v\":\"meta.k8s.io/v1\",\"rv\":%ld,\"start\":\"%ld\",\"g\":%d,\"t\":%.3f,"
+                 "\"w\":[%ld,%d,%d,%d]}",
+                 w.rv, i, gen, real, w.n_ws, w.n_rep, w.n_prov, w.n_nodes);
+        b64enc(raw, enc, sizeof enc);
+        json_object_set_new(md, "continue", qs(enc));
+        if (!lsel && !fsel && !only_ns) {
+            json_object_set_new(md, "remainingItemCount", json_integer(total - i));
+        }
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "kind", qs(kinds[kind]));
+    json_object_set_new(out, "apiVersion", qs("v1"));
+    json_object_set_new(out, "metadata", md);
+    json_object_set_new(out, "items", items);
+    sim_reply_json(r, 200, out);
+}
+
+static void endpoints(struct sim *s, struct sim_reply *r, bool slices)
+{
+    json_t *out;
+    pthread_mutex_lock(&s->mu);
+    if (!slices) {
+        json_t *subsets = json_array();
+        for (int i = 0; i < s->n_replicas; i++) {
+            if (!s->rep[i].present) {
+                continue;
+            }
+            json_array_append_new(
+                subsets,
+                json_pack("{s:[{s:s,s:s,s:{s:s,s:s,s:s}}],s:[{s:s,s:i,s:s}]}", "addresses", "ip",
+                          s->rep[i].ip, "nodeName", "gke-coder-pool-system-0000", "targetRef",
+                          "kind", "Pod", "name", s->rep[i].hostname, "namespace", "coder", "ports",
+                          "name", "prometheus-http", "port", s->rep[i].port, "protocol", "TCP"));
+        }
+        out = json_object();
+        json_object_set_new(out, "kind", qs("Endpoints"));
+        json_object_set_new(out, "apiVersion", qs("v1"));
+        json_object_set_new(out, "metadata",
+                            meta("coder", "coder", 100000, s->o.start_epoch - 86400, 4242));
+        json_object_set_new(out, "subsets", subsets);
+    } else {
+        json_t *items = json_array();
+        for (int i = 0; i < s->n_replicas; i++) {
+            if (!s->rep[i].present) {
+                continue;
+            }
+            char name[64];
+            snprintf(name, sizeof name, "coder-%c%c%c%c%c", 'a' + i, 'k', 'q', '7', 'x');
+            json_t *m =
+                meta(name, "coder", 100000 + i, s->o.start_epoch - 86400, 4300u + (unsigned)i);
+            json_object_set_new(m, "labels",
+                                json_pack("{s:s}", "kubernetes.io/service-name", "coder"));
+            json_array_append_new(
+                items, json_pack("{s:o,s:s,s:[{s:[s],s:{s:b},s:{s:s,s:s,s:s}}],s:[{s:s,s:i,s:s}]}",
+                                 "metadata", m, "addressType", "IPv4", "endpoints", "addresses",
+                                 s->rep[i].ip, "conditions", "ready", 1, "targetRef", "kind", "Pod",
+                                 "name", s->rep[i].hostname, "namespace", "coder", "ports", "name",
+                                 "prometheus-http", "port", s->rep[i].port, "protocol", "TCP"));
+        }
+        out = json_object();
+        json_object_set_new(out, "kind", qs("EndpointSliceList"));
+        json_object_set_new(out, "apiVersion", qs("discovery.k8s.io/v1"));
+        json_object_set_new(out, "metadata", json_pack("{s:s}", "resourceVersion", "100000"));
+        json_object_set_new(out, "items", items);
+    }
+    pthread_mutex_unlock(&s->mu);
+    sim_reply_json(r, 200, out);
+}
+
+void sim_k8s_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
+{
+    const char *auth = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Authorization");
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, s->o.k8s_token) != 0) {
+        status_err(r, 401, "Unauthorized", "Unauthorized");
+        return;
+    }
+    if (strcmp(q->method, "GET") != 0) {
+        status_err(r, 405, "MethodNotAllowed", "the server does not allow this method");
+        return;
+    }
+    char buf[256], *seg[8];
+    snprintf(buf, sizeof buf, "%s", q->url);
+    int n = 0;
+    for (char *sv = NULL, *t = strtok_r(buf, "/", &sv); t && n < 8; t = strtok_r(NULL, "/", &sv)) {
+        seg[n++] = t;
+    }
+    if (n >= 2 && strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1") == 0) {
+        if (n == 3) {
+            if (strcmp(seg[2], "nodes") == 0) {
+                list(s, q, r, K_NODES, NULL);
+                return;
+            }
+            if (strcmp(seg[2], "pods") == 0) {
+                list(s, q, r, K_PODS, NULL);
+                return;
+            }
+            if (strcmp(seg[2], "namespaces") == 0) {
+                list(s, q, r, K_NS, NULL);
+                return;
+            }
+            if (strcmp(seg[2], "resourcequotas") == 0) {
+                list(s, q, r, K_QUOTA, NULL);
+                return;
+            }
+            if (strcmp(seg[2], "limitranges") == 0) {
+                list(s, q, r, K_LIMIT, NULL);
+                return;
+            }
+        }
+        if (n == 5 && strcmp(seg[2], "namespaces") == 0) {
+            const char *ns = seg[3];
+            if (strcmp(seg[4], "pods") == 0) {
+                list(s, q, r, K_PODS, ns);
+                return;
+            }
+            if (strcmp(seg[4], "resourcequotas") == 0) {
+                list(s, q, r, K_QUOTA, ns);
+                return;
+            }
+            if (strcmp(seg[4], "limitranges") == 0) {
+                list(s, q, r, K_LIMIT, ns);
+                return;
+            }
+            if (strcmp(seg[4], "endpoints") == 0 && strcmp(ns, "coder") == 0) {
+                endpoints(s, r, false);
+                return;
+            }
+        }
+        if (n == 6 && strcmp(seg[2], "namespaces") == 0 && strcmp(seg[4], "endpoints") == 0 &&
+            strcmp(seg[3], "coder") == 0 && strcmp(seg[5], "coder") == 0) {
+            endpoints(s, r, false);
+            return;
+        }
+    }
+    if (n == 6 && strcmp(seg[0], "apis") == 0 && strcmp(seg[1], "discovery.k8s.io") == 0 &&
+        strcmp(seg[3], "namespaces") == 0 && strcmp(seg[4], "coder") == 0 &&
+        strcmp(seg[5], "endpointslices") == 0) {
+        endpoints(s, r, true);
+        return;
+    }
+    status_err(r, 404, "NotFound", "the server could not find the requested resource");
+}
+
+json_t *sim_k8s_cluster_truth(struct sim *s)
+{
+    struct world w;
+    world_get(s, &w);
+    double cpu_req = w.n_rep * 4.0 + w.n_prov * 1.0 + 0.2, mem_req = 0;
+    mem_req = w.n_rep * 12.0 * 1073741824.0 + w.n_prov * 1e9 + 2 * 70.0 * 1048576;
+    for (int k = 0; k < 4; k++) {
+        long cnt = w.n_ws / 4 + (k < w.n_ws % 4 ? 1 : 0);
+        cpu_req += cnt * ws_cpu_m[k] / 1000.0;
+        mem_req += (double)cnt * (double)(ws_mem_gi[k] << 30);
+    }
+    json_t *c = json_object();
+    json_object_set_new(c, "nodes", json_integer(w.n_nodes));
+    json_object_set_new(c, "cpu_allocatable_cores", json_real(w.n_nodes * NODE_CPU_M / 1000.0));
+    json_object_set_new(c, "cpu_requested_cores", json_real(cpu_req));
+    json_object_set_new(c, "memory_allocatable_bytes",
+                        json_integer((json_int_t)w.n_nodes * NODE_MEM_KI * 1024));
+    json_object_set_new(c, "memory_requested_bytes", json_integer((json_int_t)llround(mem_req)));
+    json_object_set_new(c, "pods_allocatable", json_integer((json_int_t)w.n_nodes * NODE_PODS));
+    json_object_set_new(c, "pods", json_integer(pods_total(&w)));
+    return c;
+}
