@@ -8,8 +8,13 @@
 #include "backend/sources.h"
 
 const struct source_ops *const sources_list[] = {
-    &coder_source_ops,       &metrics_source_ops,    &provmetrics_source_ops,
-    &proxyhealth_source_ops, &kubernetes_source_ops, NULL,
+    &coder_source_ops,
+    &metrics_source_ops,
+    &provmetrics_source_ops,
+    &proxyhealth_source_ops,
+    &postgres_source_ops,
+    &kubernetes_source_ops,
+    NULL,
 };
 
 size_t sources_count(void)

@@ -8,9 +8,10 @@ set -u
 BUILD_PKGS="gcc make pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev \
 libpq-dev libsqlite3-dev libmicrohttpd-dev libinih-dev libzstd-dev libyaml-dev"
 # Tests: real peers (PostgreSQL, Prometheus's promtool), tmux for end-to-end runs,
-# clang for sanitizers and fuzzing, sqlite3 and jq for inspecting files.
+# clang for sanitizers and fuzzing, sqlite3 and jq for inspecting files, procps (ps, pgrep)
+# for checking that tests leave no process behind.
 TEST_PKGS="clang libclang-rt-14-dev clang-format postgresql postgresql-contrib \
-prometheus tmux sqlite3 jq curl locales"
+prometheus tmux sqlite3 jq curl locales procps"
 
 want="$BUILD_PKGS"
 case "${1:-test}" in
