@@ -222,7 +222,7 @@ static int64_t query_i(struct store *st, int64_t dflt, const char *sql, int n, .
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "CREATE TABLE series(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, entity TEXT,"
     " unit TEXT);"
     "CREATE TABLE frame(t INTEGER PRIMARY KEY);"
@@ -827,7 +827,11 @@ static int close_window(struct store *st, struct err *e)
     if (exec_i(st, e,
                "INSERT OR REPLACE INTO meta VALUES('oldest_1m',"
                " coalesce((SELECT value FROM meta WHERE key = 'oldest_1m'), ?))",
-               1, floor_div(t0, 60000) * 60) < 0) {
+               1, floor_div(t0, 60000) * 60) < 0 ||
+        exec_i(st, e,
+               "INSERT OR REPLACE INTO meta VALUES('oldest_1h',"
+               " coalesce((SELECT value FROM meta WHERE key = 'oldest_1h'), ?))",
+               1, h0) < 0) {
         return -1;
     }
     window_reset(st);
@@ -856,10 +860,14 @@ static int delete_series_before(struct store *st, const char *table, int64_t cut
     return 0;
 }
 
-/* Deletes raw data (windows, chunks, frames) ending before cutoff_ms. */
-static int delete_raw_before(struct store *st, int64_t cutoff_ms, struct err *e)
+/* Deletes raw data (windows, chunks, frames) ending (or, for the size cap,
+ * starting) before cutoff_ms: windows go whole. */
+static int delete_raw_before(struct store *st, int64_t cutoff_ms, int by_start, struct err *e)
 {
-    int64_t wmax = query_i(st, -1, "SELECT max(id) FROM chunk_window WHERE t1 < ?", 1, cutoff_ms);
+    int64_t wmax = query_i(st, -1,
+                           by_start ? "SELECT max(id) FROM chunk_window WHERE t0 < ?"
+                                    : "SELECT max(id) FROM chunk_window WHERE t1 < ?",
+                           1, cutoff_ms);
     if (wmax < 0) {
         return 0;
     }
@@ -898,7 +906,7 @@ static int retention(struct store *st, struct err *e)
     int64_t raw_cut = now - to_ms(st->opt.raw_retention_s);
     int64_t min_cut = now - to_ms(st->opt.minute_retention_s);
     int64_t hour_cut = now - to_ms(st->opt.hour_retention_s);
-    if (delete_raw_before(st, raw_cut, e) < 0 || delete_state_before(st, min_cut, e) < 0) {
+    if (delete_raw_before(st, raw_cut, 0, e) < 0 || delete_state_before(st, min_cut, e) < 0) {
         return -1;
     }
     int64_t oldest_1m = query_i(st, INT64_MAX, "SELECT value FROM meta WHERE key='oldest_1m'", 0);
@@ -909,8 +917,11 @@ static int retention(struct store *st, struct err *e)
             return -1;
         }
     }
-    if (oldest_1m != INT64_MAX && oldest_1m * 1000 < hour_cut) {
-        if (delete_series_before(st, "rollup_1h", hour_cut / 1000, e) < 0) {
+    int64_t oldest_1h = query_i(st, INT64_MAX, "SELECT value FROM meta WHERE key='oldest_1h'", 0);
+    if (oldest_1h != INT64_MAX && oldest_1h * 1000 < hour_cut) {
+        if (delete_series_before(st, "rollup_1h", hour_cut / 1000, e) < 0 ||
+            exec_i(st, e, "UPDATE meta SET value = ? WHERE key = 'oldest_1h'", 1,
+                   hour_cut / 1000) < 0) {
             return -1;
         }
     }
@@ -924,15 +935,19 @@ static int retention(struct store *st, struct err *e)
         int64_t o_raw = query_i(st, INT64_MAX, "SELECT min(t) FROM frame", 0);
         int64_t o_1m =
             query_i(st, INT64_MAX, "SELECT value * 1000 FROM meta WHERE key='oldest_1m'", 0);
+        int64_t o_1h =
+            query_i(st, INT64_MAX, "SELECT value * 1000 FROM meta WHERE key='oldest_1h'", 0);
         int64_t oldest = o_raw < o_1m ? o_raw : o_1m;
+        oldest = o_1h < oldest ? o_1h : oldest;
         if (oldest == INT64_MAX || oldest >= now) {
             break;
         }
         int64_t cut = oldest + (now - oldest) / 8 + 1;
-        if (delete_raw_before(st, cut, e) < 0 || delete_state_before(st, cut, e) < 0 ||
+        if (delete_raw_before(st, cut, 1, e) < 0 || delete_state_before(st, cut, e) < 0 ||
             delete_series_before(st, "rollup_1m", cut / 1000, e) < 0 ||
             delete_series_before(st, "rollup_1h", cut / 1000, e) < 0 ||
-            exec_i(st, e, "UPDATE meta SET value = ? WHERE key = 'oldest_1m'", 1, cut / 1000) < 0 ||
+            exec_i(st, e, "UPDATE meta SET value = max(value, ?) WHERE key IN ('oldest_1m',"
+                          " 'oldest_1h')", 1, cut / 1000) < 0 ||
             exec_i(st, e, "DELETE FROM event WHERE t < ?", 1, cut) < 0 ||
             exec_i(st, e, "DELETE FROM marker WHERE t < ?", 1, cut) < 0) {
             return -1;
