@@ -149,6 +149,9 @@ static const char **strs(struct snapshot *s, json_t *a, size_t *n)
     json_t *x;
     json_array_foreach(a, i, x)
     {
+        if (!json_is_object(x)) {
+            continue;
+        }
         if (json_is_string(x)) {
             v[(*n)++] = snapshot_str(s, json_string_value(x));
         }
@@ -215,6 +218,9 @@ static void read_provisioners(struct snapshot *s, json_t *p)
     json_t *o;
     json_array_foreach(json_object_get(p, "daemons"), i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         struct daemon *d = snapshot_add_daemon(s);
         d->id = str(s, o, "id");
         d->name = str(s, o, "name");
@@ -231,6 +237,9 @@ static void read_provisioners(struct snapshot *s, json_t *p)
     }
     json_array_foreach(json_object_get(p, "queues"), i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         struct queue *q = snapshot_add_queue(s);
         q->organization = str(s, o, "organization");
         q->tags = tags(s, o);
@@ -245,10 +254,16 @@ static void read_provisioners(struct snapshot *s, json_t *p)
     }
     json_array_foreach(json_object_get(p, "jobs"), i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         read_job(s, snapshot_add_job(s), o);
     }
     json_array_foreach(json_object_get(p, "unrunnable_jobs"), i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         read_job(s, snapshot_add_unrunnable(s), o);
     }
 }
@@ -283,6 +298,9 @@ static void read_postgres(struct snapshot *s, json_t *o)
     json_t *x;
     json_array_foreach(json_object_get(o, "replication"), i, x)
     {
+        if (!json_is_object(x)) {
+            continue;
+        }
         struct pg_replication *r = snapshot_add_pg_replication(s);
         r->name = str(s, x, "name");
         r->state = str(s, x, "state");
@@ -291,6 +309,9 @@ static void read_postgres(struct snapshot *s, json_t *o)
     }
     json_array_foreach(json_object_get(o, "lock_waits"), i, x)
     {
+        if (!json_is_object(x)) {
+            continue;
+        }
         struct pg_lock_wait *w = snapshot_add_pg_lock_wait(s);
         w->pid = num(x, "pid");
         w->blocked_by = num(x, "blocked_by");
@@ -305,6 +326,9 @@ static void read_proxies(struct snapshot *s, json_t *a)
     json_t *o;
     json_array_foreach(a, i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         struct proxy *x = snapshot_add_proxy(s);
         x->id = str(s, o, "id");
         x->name = str(s, o, "name");
@@ -340,6 +364,9 @@ static void read_capacity(struct snapshot *s, json_t *o)
     json_t *x;
     json_array_foreach(json_object_get(o, "namespaces"), i, x)
     {
+        if (!json_is_object(x)) {
+            continue;
+        }
         struct namespace_quota *n = snapshot_add_namespace(s);
         n->name = str(s, x, "name");
         json_t *res = json_object_get(x, "resources");
@@ -358,6 +385,9 @@ static void read_capacity(struct snapshot *s, json_t *o)
     }
     json_array_foreach(json_object_get(o, "coder_quota"), i, x)
     {
+        if (!json_is_object(x)) {
+            continue;
+        }
         struct coder_quota *q = snapshot_add_coder_quota(s);
         q->user = str(s, x, "user");
         q->organization = str(s, x, "organization");
@@ -366,6 +396,9 @@ static void read_capacity(struct snapshot *s, json_t *o)
     }
     json_array_foreach(json_object_get(o, "soft_limits"), i, x)
     {
+        if (!json_is_object(x)) {
+            continue;
+        }
         struct soft_limit *l = snapshot_add_soft_limit(s);
         l->name = str(s, x, "name");
         l->used = num(x, "used");
@@ -415,6 +448,9 @@ struct snapshot *snapshot_json_parse(const char *text, size_t len, struct err *e
     json_t *o;
     json_array_foreach(json_object_get(root, "sources"), i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         json_t *name = json_object_get(o, "name");
         struct source_state *src = snapshot_add_source(
             s, json_is_string(name) ? json_string_value(name) : NULL, NULL);
@@ -434,6 +470,9 @@ struct snapshot *snapshot_json_parse(const char *text, size_t len, struct err *e
     read_capacity(s, json_object_get(root, "capacity"));
     json_array_foreach(json_object_get(root, "findings"), i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         struct finding *f = snapshot_add_finding(s);
         f->rule = str(s, o, "rule");
         f->severity = (enum severity)ENUM_OF(o, "severity", severity_names, SEV_INFO);
@@ -444,6 +483,9 @@ struct snapshot *snapshot_json_parse(const char *text, size_t len, struct err *e
     }
     json_array_foreach(json_object_get(root, "events"), i, o)
     {
+        if (!json_is_object(o)) {
+            continue;
+        }
         struct event *ev = snapshot_add_event(s);
         ev->time = tim(o, "time");
         ev->kind = str(s, o, "kind");
