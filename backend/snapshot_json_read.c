@@ -149,9 +149,6 @@ static const char **strs(struct snapshot *s, json_t *a, size_t *n)
     json_t *x;
     json_array_foreach(a, i, x)
     {
-        if (!json_is_object(x)) {
-            continue;
-        }
         if (json_is_string(x)) {
             v[(*n)++] = snapshot_str(s, json_string_value(x));
         }
