@@ -139,6 +139,9 @@ int recorder_run(const struct recorder_options *o, recorder_next_fn next, void *
             }
         }
     }
+    if (sig <= 0 && o->handle_signals) {
+        sig = wait_signal(&set, 0); /* arrived while the source was blocked */
+    }
     if (sig > 0) {
         why = sig == SIGTERM ? "SIGTERM" : "SIGINT";
     } else if (o->max_cycles && cycles >= o->max_cycles) {

@@ -1736,3 +1736,45 @@ void store_findings_free(struct store_finding *f, size_t n)
     }
     free(f);
 }
+
+char *store_default_path(void)
+{
+    const char *env = getenv("SCALETOP_DB");
+    if (env && *env) {
+        return xstrdup(env);
+    }
+    const char *state = getenv("XDG_STATE_HOME");
+    if (state && *state == '/') {
+        return xasprintf("%s/scaletop/history.db", state);
+    }
+    const char *home = getenv("HOME");
+    return xasprintf("%s/.local/state/scaletop/history.db", home && *home ? home : ".");
+}
+
+int store_prepare_dir(const char *path, struct err *e)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) {
+        free(dir);
+        return 0;
+    }
+    *slash = 0;
+    for (char *p = dir + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                err_set(e, "cannot create directory %s: %s", dir, strerror(errno));
+                free(dir);
+                return -1;
+            }
+            *p = c;
+            if (!c) {
+                break;
+            }
+        }
+    }
+    free(dir);
+    return 0;
+}

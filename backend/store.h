@@ -114,6 +114,13 @@ void store_markers_free(struct store_marker *m, size_t n);
 void store_events_free(struct store_event *v, size_t n);
 void store_findings_free(struct store_finding *f, size_t n);
 
+/* The default history path: $SCALETOP_DB, else $XDG_STATE_HOME/scaletop/
+ * history.db, else ~/.local/state/scaletop/history.db; caller frees. */
+char *store_default_path(void);
+
+/* Creates the directory that will hold path (mode 0700, parents too). */
+int store_prepare_dir(const char *path, struct err *e) WARN_UNUSED;
+
 /* Creates a new file at path with schema `version` (1..current) and nothing
  * else: for migration tests and tooling. */
 int store_create_at_version(const char *path, int version, struct err *e) WARN_UNUSED;
