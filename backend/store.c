@@ -11,9 +11,10 @@
  *   the next minute edge): at close its chunks, 1-minute rows and the hours
  *   it touched are written, the journal is emptied and retention runs. The
  *   rollups therefore derive only from durable raw data.
- * - Entity state rows are written when a document changes, and all of them
- *   at each window start (key frame), so deleting rows older than a key frame
- *   never loses the state of a later moment.
+ * - Entity state rows are appended (time-major, so a change costs its own
+ *   bytes, not a page per entity) when a document changes, and all of them at
+ *   each window start (key frame). A rebuild reads from the key frame before T
+ *   up to T; deleting rows older than a key frame never loses a later state.
  * - One recorder per file (flock on FILE.lock); viewers only read, plus
  *   markers. busy_timeout covers the writer's short transactions.
  */
@@ -236,9 +237,9 @@ static const char *const migrations[] = {
     " avg REAL, last REAL, count INTEGER NOT NULL, PRIMARY KEY(series_id, t)) WITHOUT ROWID;"
     "CREATE TABLE rollup_1h(series_id INTEGER NOT NULL, t INTEGER NOT NULL, min REAL, max REAL,"
     " avg REAL, last REAL, count INTEGER NOT NULL, PRIMARY KEY(series_id, t)) WITHOUT ROWID;"
-    "CREATE TABLE state(key TEXT NOT NULL, t INTEGER NOT NULL, data TEXT NOT NULL,"
-    " PRIMARY KEY(key, t)) WITHOUT ROWID;"
-    "CREATE TABLE keyframe(t INTEGER PRIMARY KEY);"
+    "CREATE TABLE state(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, key TEXT NOT NULL,"
+    " data TEXT NOT NULL);"
+    "CREATE TABLE keyframe(t INTEGER PRIMARY KEY, state_id INTEGER NOT NULL);"
     "CREATE TABLE event(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind TEXT, entity TEXT,"
     " message TEXT, UNIQUE(t, kind, entity, message));"
     "CREATE TABLE finding(id INTEGER PRIMARY KEY, rule TEXT, severity TEXT, entity TEXT,"
@@ -886,7 +887,8 @@ static int delete_state_before(struct store *st, int64_t cutoff_ms, struct err *
     if (kf == INT64_MIN) {
         return 0;
     }
-    return exec_i(st, e, "DELETE FROM state WHERE t < ?", 1, kf) < 0 ||
+    int64_t id = query_i(st, INT64_MIN, "SELECT state_id FROM keyframe WHERE t = ?", 1, kf);
+    return exec_i(st, e, "DELETE FROM state WHERE id < ?", 1, id) < 0 ||
                    exec_i(st, e, "DELETE FROM keyframe WHERE t < ?", 1, kf) < 0
                ? -1
                : 0;
@@ -966,26 +968,30 @@ static int cmp_entry(const void *a, const void *b)
 
 static int write_states(struct store *st, const struct store_flat *f, int64_t t, struct err *e)
 {
-    sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO state(key, t, data) VALUES(?,?,?)", e);
+    sqlite3_stmt *s = prep(st, "INSERT INTO state(t, key, data) VALUES(?,?,?)", e);
     if (!s) {
         return -1;
     }
     if (st->keyframe_due) {
-        strmap_clear(&st->state_last); /* entities absent now get a fresh row if they return */
+        strmap_clear(&st->state_last); /* a key frame writes every document */
     }
     int rc = 0;
+    int64_t first_id = -1;
     for (size_t i = 0; i < f->nstates && rc == 0; i++) {
         struct strmap_ent *m = strmap_find(&st->state_last, f->states[i].key, 1);
         if (m->key && strcmp(m->str, f->states[i].data) == 0) {
             continue;
         }
         sqlite3_reset(s);
-        sqlite3_bind_text(s, 1, f->states[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, t);
+        sqlite3_bind_int64(s, 1, t);
+        sqlite3_bind_text(s, 2, f->states[i].key, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, f->states[i].data, -1, SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_DONE) {
             rc = sql_err(st, e, "state");
             break;
+        }
+        if (first_id < 0) {
+            first_id = sqlite3_last_insert_rowid(st->db);
         }
         if (!m->key) {
             m->key = xstrdup(f->states[i].key);
@@ -995,8 +1001,9 @@ static int write_states(struct store *st, const struct store_flat *f, int64_t t,
         m->str = xstrdup(f->states[i].data);
     }
     sqlite3_finalize(s);
-    if (rc == 0 && st->keyframe_due) {
-        rc = exec_i(st, e, "INSERT OR IGNORE INTO keyframe(t) VALUES(?)", 1, t);
+    if (rc == 0 && st->keyframe_due && first_id >= 0) {
+        rc = exec_i(st, e, "INSERT OR REPLACE INTO keyframe(t, state_id) VALUES(?,?)", 2, t,
+                    first_id);
         st->keyframe_due = 0;
     }
     return rc;
@@ -1285,34 +1292,80 @@ struct rebuild {
     struct store *st;
     int64_t ft;
     struct frame_values fv;
-    char *doc;
-    sqlite3_stmt *state;
+    struct strmap docs;    /* state key -> document as of the frame */
+    uint32_t *by_name;     /* series ids sorted by name */
+    size_t nby_name;
 };
 
 static const char *rebuild_state(void *ctx, const char *key)
 {
     struct rebuild *r = ctx;
-    free(r->doc);
-    r->doc = NULL;
-    sqlite3_reset(r->state);
-    sqlite3_bind_text(r->state, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(r->state, 2, r->ft);
-    if (sqlite3_step(r->state) == SQLITE_ROW) {
-        r->doc = xstrdup((const char *)sqlite3_column_text(r->state, 0));
-    }
-    return r->doc;
+    struct strmap_ent *m = strmap_find(&r->docs, key, 0);
+    return m ? m->str : NULL;
 }
 
-static int rebuild_value(void *ctx, const char *name, double *v, const char **unit)
+static void rebuild_values(void *ctx, const char *prefix, store_flat_put_fn put, void *jctx)
 {
     struct rebuild *r = ctx;
-    struct strmap_ent *m = strmap_find(&r->st->names, name, 0);
-    if (!m || (size_t)m->num >= r->fv.n || !r->fv.has[m->num]) {
-        return 0;
+    size_t plen = strlen(prefix), lo = 0, hi = r->nby_name;
+    while (lo < hi) { /* first name >= prefix */
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(r->st->series[r->by_name[mid]].name, prefix) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
     }
-    *v = r->fv.v[m->num];
-    *unit = r->st->series[m->num].unit ? r->st->series[m->num].unit : "";
-    return 1;
+    for (size_t i = lo; i < r->nby_name; i++) {
+        uint32_t sid = r->by_name[i];
+        const char *name = r->st->series[sid].name;
+        if (strncmp(name, prefix, plen) != 0) {
+            break;
+        }
+        if (sid < r->fv.n && r->fv.has[sid]) {
+            put(jctx, name + plen, r->fv.v[sid], r->st->series[sid].unit);
+        }
+    }
+}
+
+static int cmp_name(const void *a, const void *b, void *arg)
+{
+    const struct store *st = arg;
+    return strcmp(st->series[*(const uint32_t *)a].name, st->series[*(const uint32_t *)b].name);
+}
+
+/* Loads every state document in force at frame ft: from the key frame at or
+ * before it, later rows overriding earlier ones. */
+static int load_docs(struct store *st, int64_t ft, struct strmap *docs, struct err *e)
+{
+    int64_t kf = query_i(st, INT64_MIN, "SELECT max(t) FROM keyframe WHERE t <= ?", 1, ft);
+    int64_t id = kf == INT64_MIN
+                     ? 0
+                     : query_i(st, 0, "SELECT state_id FROM keyframe WHERE t = ?", 1, kf);
+    sqlite3_stmt *s = prep(st, "SELECT t, key, data FROM state WHERE id >= ? ORDER BY id", e);
+    if (!s) {
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (sqlite3_column_int64(s, 0) > ft) {
+            break;
+        }
+        const char *key = (const char *)sqlite3_column_text(s, 1);
+        const char *data = (const char *)sqlite3_column_text(s, 2);
+        if (!key || !data) {
+            continue;
+        }
+        struct strmap_ent *m = strmap_find(docs, key, 1);
+        if (!m->key) {
+            m->key = xstrdup(key);
+            docs->n++;
+        }
+        free(m->str);
+        m->str = xstrdup(data);
+    }
+    sqlite3_finalize(s);
+    return 0;
 }
 
 struct snapshot *store_snapshot_at(struct store *st, double t, struct err *e)
@@ -1321,7 +1374,9 @@ struct snapshot *store_snapshot_at(struct store *st, double t, struct err *e)
         return NULL;
     }
     struct snapshot *snap = NULL;
-    struct rebuild r = {st, 0, {0}, NULL, NULL};
+    struct rebuild r;
+    memset(&r, 0, sizeof r);
+    r.st = st;
     r.ft = query_i(st, INT64_MIN, "SELECT max(t) FROM frame WHERE t <= ?", 1, to_ms(t));
     if (r.ft == INT64_MIN) {
         err_set(e, "history %s: nothing recorded at or before that time", st->path);
@@ -1330,15 +1385,17 @@ struct snapshot *store_snapshot_at(struct store *st, double t, struct err *e)
     r.fv.n = st->nseries;
     r.fv.v = xcalloc(r.fv.n, sizeof *r.fv.v);
     r.fv.has = xcalloc(r.fv.n, 1);
-    if (values_at(st, r.ft, &r.fv, e) < 0) {
+    if (values_at(st, r.ft, &r.fv, e) < 0 || load_docs(st, r.ft, &r.docs, e) < 0) {
         goto out;
     }
-    r.state = prep(st, "SELECT data FROM state WHERE key = ? AND t <= ? ORDER BY t DESC LIMIT 1",
-                   e);
-    if (!r.state) {
-        goto out;
+    r.by_name = xmalloc(st->nseries * sizeof *r.by_name);
+    for (size_t i = 1; i < st->nseries; i++) {
+        if (st->series[i].name) {
+            r.by_name[r.nby_name++] = (uint32_t)i;
+        }
     }
-    char *text = store_flat_join((double)r.ft / 1000.0, rebuild_state, rebuild_value, &r, e);
+    qsort_r(r.by_name, r.nby_name, sizeof *r.by_name, cmp_name, st);
+    char *text = store_flat_join((double)r.ft / 1000.0, rebuild_state, rebuild_values, &r, e);
     if (text) {
         snap = snapshot_json_parse(text, strlen(text), e);
         if (snap) {
@@ -1347,8 +1404,8 @@ struct snapshot *store_snapshot_at(struct store *st, double t, struct err *e)
         free(text);
     }
 out:
-    sqlite3_finalize(r.state);
-    free(r.doc);
+    strmap_clear(&r.docs);
+    free(r.by_name);
     free(r.fv.v);
     free(r.fv.has);
     exec(st, "COMMIT", NULL);

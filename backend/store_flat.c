@@ -5,9 +5,11 @@
  * each element becomes its own state document under a stable key
  * ("server/HOST") and the array keeps only the keys. Every number outside
  * the other ("inline") arrays — findings, events, lock waits, string lists —
- * becomes a sample of the series "ENTITY/PATH" and is replaced by null; so is
- * a time string (last_ok, *_at) with unit "rfc3339". Joining is the inverse:
- * a null leaf whose series has a value at the frame gets it back.
+ * becomes a sample of the series "ENTITY/PATH" and leaves the document; so
+ * does a time string (last_ok, *_at), with unit "rfc3339", and every null
+ * (a missing field reads back as unknown). PATH segments are %-escaped so a
+ * key may hold "/" ("nvidia.com/gpu"). Joining is the inverse: every series
+ * named "ENTITY/..." with a value at the frame is put back at its path.
  * Invariant: build then join gives a document that parses to the same
  * snapshot (tests/unit/test_store.c checks it field by field).
  */
@@ -149,6 +151,36 @@ static char *join_path(const char *a, const char *b)
     return a && *a ? xasprintf("%s/%s", a, b) : xstrdup(b);
 }
 
+/* A key as one path segment: '%' and '/' escaped. */
+static char *escape_key(const char *k)
+{
+    char *out = xmalloc(strlen(k) * 3 + 1), *p = out;
+    for (; *k; k++) {
+        if (*k == '%' || *k == '/') {
+            p += sprintf(p, "%%%02X", (unsigned char)*k);
+        } else {
+            *p++ = *k;
+        }
+    }
+    *p = 0;
+    return out;
+}
+
+static void unescape_in_place(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        unsigned v;
+        if (*r == '%' && sscanf(r + 1, "%2x", &v) == 1) {
+            *w++ = (char)v;
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = 0;
+}
+
 static void add_sample(struct store_flat *f, const char *entity, const char *rel, const char *unit,
                        double v)
 {
@@ -178,19 +210,22 @@ static void split_object(struct store_flat *f, json_t *obj, const char *abspath,
 {
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v)
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v)
     {
-        char *rel2 = join_path(rel, k);
+        char *ek = escape_key(k);
+        char *rel2 = join_path(rel, ek);
         char *abs2 = join_path(abspath, k);
+        free(ek);
         if (json_is_number(v)) {
             add_sample(f, entity, rel2, unit_of(k), json_number_value(v));
-            json_object_set_new(obj, k, json_null());
-        } else if (json_is_string(v) && is_time_key(k)) {
-            double t = store_flat_parse_time(json_string_value(v));
-            if (isfinite(t)) {
-                add_sample(f, entity, rel2, "rfc3339", t);
-                json_object_set_new(obj, k, json_null());
-            }
+            json_object_del(obj, k);
+        } else if (json_is_null(v)) {
+            json_object_del(obj, k);
+        } else if (json_is_string(v) && is_time_key(k) &&
+                   isfinite(store_flat_parse_time(json_string_value(v)))) {
+            add_sample(f, entity, rel2, "rfc3339", store_flat_parse_time(json_string_value(v)));
+            json_object_del(obj, k);
         } else if (json_is_object(v)) {
             split_object(f, v, abs2, entity, rel2);
         } else if (json_is_array(v)) {
@@ -349,7 +384,7 @@ void store_flat_fini(struct store_flat *f)
 
 struct joiner {
     store_flat_state_fn state;
-    store_flat_value_fn value;
+    store_flat_values_fn values;
     void *ctx;
 };
 
@@ -359,35 +394,58 @@ static json_t *load_doc(struct joiner *j, const char *key)
     return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 }
 
+/* Sets doc[a][b][c] = value for rel "a/b/c", creating objects on the way. */
+static void put_value(void *jctx, const char *rel, double v, const char *unit)
+{
+    json_t *obj = jctx;
+    char *path = xstrdup(rel), *save = NULL;
+    char *seg = strtok_r(path, "/", &save);
+    while (seg && json_is_object(obj)) {
+        char *next = strtok_r(NULL, "/", &save);
+        unescape_in_place(seg);
+        if (!next) {
+            if (isfinite(v)) {
+                json_object_set_new(obj, seg,
+                                    strcmp(unit, "rfc3339") == 0 ? format_time(v) : json_real(v));
+            }
+            break;
+        }
+        json_t *child = json_object_get(obj, seg);
+        if (!json_is_object(child)) {
+            child = json_object();
+            json_object_set_new(obj, seg, child);
+        }
+        obj = child;
+        seg = next;
+    }
+    free(path);
+}
+
+static void fill(struct joiner *j, json_t *doc, const char *entity)
+{
+    char *prefix = xasprintf("%s/", entity);
+    j->values(j->ctx, prefix, put_value, doc);
+    free(prefix);
+}
+
 static void join_entities(struct joiner *j, json_t *arr, const struct entity_array *ea);
 
-static void join_object(struct joiner *j, json_t *obj, const char *abspath, const char *entity,
-                        const char *rel)
+/* Expands the entity arrays found below obj (their items are keys). */
+static void join_object(struct joiner *j, json_t *obj, const char *abspath)
 {
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v)
     {
-        char *rel2 = join_path(rel, k);
         char *abs2 = join_path(abspath, k);
-        if (json_is_null(v)) {
-            char *name = join_path(entity, rel2);
-            double x;
-            const char *unit = "";
-            if (j->value(j->ctx, name, &x, &unit) && isfinite(x)) {
-                json_object_set_new(obj, k,
-                                    strcmp(unit, "rfc3339") == 0 ? format_time(x) : json_real(x));
-            }
-            free(name);
-        } else if (json_is_object(v)) {
-            join_object(j, v, abs2, entity, rel2);
+        if (json_is_object(v)) {
+            join_object(j, v, abs2);
         } else if (json_is_array(v)) {
             const struct entity_array *ea = entity_array_of(abs2);
             if (ea) {
                 join_entities(j, v, ea);
             }
         }
-        free(rel2);
         free(abs2);
     }
 }
@@ -404,7 +462,8 @@ static void join_entities(struct joiner *j, json_t *arr, const struct entity_arr
         char *id = xstrdup(json_string_value(el));
         json_t *doc = load_doc(j, id);
         if (json_is_object(doc)) {
-            join_object(j, doc, ea->path, id, NULL);
+            join_object(j, doc, ea->path);
+            fill(j, doc, id);
             json_array_set_new(arr, i, doc);
         } else {
             json_decref(doc);
@@ -414,10 +473,10 @@ static void join_entities(struct joiner *j, json_t *arr, const struct entity_arr
     }
 }
 
-char *store_flat_join(double t, store_flat_state_fn state, store_flat_value_fn value, void *ctx,
-                      struct err *e)
+char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values,
+                      void *ctx, struct err *e)
 {
-    struct joiner j = {state, value, ctx};
+    struct joiner j = {state, values, ctx};
     json_t *parts = load_doc(&j, "@parts");
     if (!json_is_array(parts)) {
         json_decref(parts);
@@ -441,7 +500,8 @@ char *store_flat_join(double t, store_flat_state_fn state, store_flat_value_fn v
             continue;
         }
         if (json_is_object(doc)) {
-            join_object(&j, doc, k, k, NULL);
+            join_object(&j, doc, k);
+            fill(&j, doc, k);
         } else if (json_is_array(doc) && entity_array_of(k)) {
             join_entities(&j, doc, entity_array_of(k));
         }

@@ -2,7 +2,7 @@
  * Splitting a snapshot into what the history store keeps: numeric series
  * (every number that changes over time, named stably, e.g.
  * "server/HOST/api_p95_ms") and entity-state documents (one per source part
- * and one per entity, numbers removed), and joining them back. Works on the
+ * and one per entity, numbers and nulls removed), and joining them back. Works on the
  * snapshot JSON so that a field added to the writer is recorded with no
  * change here. Pure functions; any thread.
  */
@@ -42,14 +42,17 @@ void store_flat_fini(struct store_flat *f);
 /* Returns the state document stored under key as of the frame (borrowed until
  * the next call), or NULL. */
 typedef const char *(*store_flat_state_fn)(void *ctx, const char *key);
-/* Stores the value of series `name` at the frame into *v and its unit into
- * *unit; 0 if there is none. */
-typedef int (*store_flat_value_fn)(void *ctx, const char *name, double *v, const char **unit);
+/* Receives one value for the document being joined: rel is the path below
+ * the entity ("connections/used", segments %-escaped). */
+typedef void (*store_flat_put_fn)(void *jctx, const char *rel, double v, const char *unit);
+/* Calls put for every series named PREFIX... that has a value at the frame. */
+typedef void (*store_flat_values_fn)(void *ctx, const char *prefix, store_flat_put_fn put,
+                                     void *jctx);
 
 /* Joins state and values back into a snapshot JSON document for time t
  * (Unix seconds); caller frees. NULL and e if "@parts" is missing. */
-char *store_flat_join(double t, store_flat_state_fn state, store_flat_value_fn value, void *ctx,
-                      struct err *e);
+char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values,
+                      void *ctx, struct err *e);
 
 /* True when a series of this unit is kept raw only (times are not rolled up). */
 int store_flat_unit_is_time(const char *unit);
