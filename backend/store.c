@@ -238,7 +238,7 @@ static const char *const migrations[] = {
     "CREATE TABLE rollup_1h(series_id INTEGER NOT NULL, t INTEGER NOT NULL, min REAL, max REAL,"
     " avg REAL, last REAL, count INTEGER NOT NULL, PRIMARY KEY(series_id, t)) WITHOUT ROWID;"
     "CREATE TABLE state(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, key TEXT NOT NULL,"
-    " data TEXT NOT NULL);"
+    " data TEXT NOT NULL, patch INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE keyframe(t INTEGER PRIMARY KEY, state_id INTEGER NOT NULL);"
     "CREATE TABLE event(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind TEXT, entity TEXT,"
     " message TEXT, UNIQUE(t, kind, entity, message));"
@@ -968,7 +968,7 @@ static int cmp_entry(const void *a, const void *b)
 
 static int write_states(struct store *st, const struct store_flat *f, int64_t t, struct err *e)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO state(t, key, data) VALUES(?,?,?)", e);
+    sqlite3_stmt *s = prep(st, "INSERT INTO state(t, key, data, patch) VALUES(?,?,?,?)", e);
     if (!s) {
         return -1;
     }
@@ -982,11 +982,16 @@ static int write_states(struct store *st, const struct store_flat *f, int64_t t,
         if (m->key && strcmp(m->str, f->states[i].data) == 0) {
             continue;
         }
+        /* a changed document is stored as the merge patch from the last one */
+        char *patch = m->key ? store_flat_diff(m->str, f->states[i].data) : NULL;
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, t);
         sqlite3_bind_text(s, 2, f->states[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, f->states[i].data, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) != SQLITE_DONE) {
+        sqlite3_bind_text(s, 3, patch ? patch : f->states[i].data, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 4, patch != NULL);
+        int step = sqlite3_step(s);
+        free(patch);
+        if (step != SQLITE_DONE) {
             rc = sql_err(st, e, "state");
             break;
         }
@@ -1342,7 +1347,8 @@ static int load_docs(struct store *st, int64_t ft, struct strmap *docs, struct e
     int64_t id = kf == INT64_MIN
                      ? 0
                      : query_i(st, 0, "SELECT state_id FROM keyframe WHERE t = ?", 1, kf);
-    sqlite3_stmt *s = prep(st, "SELECT t, key, data FROM state WHERE id >= ? ORDER BY id", e);
+    sqlite3_stmt *s =
+        prep(st, "SELECT t, key, data, patch FROM state WHERE id >= ? ORDER BY id", e);
     if (!s) {
         return -1;
     }
@@ -1361,8 +1367,16 @@ static int load_docs(struct store *st, int64_t ft, struct strmap *docs, struct e
             m->key = xstrdup(key);
             docs->n++;
         }
-        free(m->str);
-        m->str = xstrdup(data);
+        char *next = NULL;
+        if (sqlite3_column_int(s, 3)) {
+            next = m->str ? store_flat_apply(m->str, data) : NULL;
+        } else {
+            next = xstrdup(data);
+        }
+        if (next) {
+            free(m->str);
+            m->str = next;
+        }
     }
     sqlite3_finalize(s);
     return 0;

@@ -230,8 +230,12 @@ static void split_object(struct store_flat *f, json_t *obj, const char *abspath,
             split_object(f, v, abs2, entity, rel2);
         } else if (json_is_array(v)) {
             const struct entity_array *ea = entity_array_of(abs2);
-            if (ea) {
+            if (ea) { /* a nested list is its own document: it rarely changes */
                 split_entities(f, v, ea);
+                char *lk = xasprintf("@list/%s", abs2);
+                add_state(f, lk, v);
+                json_object_set_new(obj, k, json_string(lk));
+                free(lk);
             }
         }
         free(rel2);
@@ -440,10 +444,15 @@ static void join_object(struct joiner *j, json_t *obj, const char *abspath)
         char *abs2 = join_path(abspath, k);
         if (json_is_object(v)) {
             join_object(j, v, abs2);
-        } else if (json_is_array(v)) {
+        } else if (json_is_string(v) && strncmp(json_string_value(v), "@list/", 6) == 0) {
             const struct entity_array *ea = entity_array_of(abs2);
-            if (ea) {
-                join_entities(j, v, ea);
+            json_t *list = ea ? load_doc(j, json_string_value(v)) : NULL;
+            if (json_is_array(list)) {
+                join_entities(j, list, ea);
+                json_object_set_new(obj, k, list);
+            } else {
+                json_decref(list);
+                json_object_set_new(obj, k, json_array());
             }
         }
         free(abs2);
@@ -514,4 +523,78 @@ char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn 
         err_set(e, "history: cannot serialise the rebuilt snapshot");
     }
     return text;
+}
+
+static json_t *merge_diff(json_t *old, json_t *new)
+{
+    json_t *patch = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(new, k, v)
+    {
+        json_t *ov = json_object_get(old, k);
+        if (ov && json_equal(ov, v)) {
+            continue;
+        }
+        if (json_is_object(ov) && json_is_object(v)) {
+            json_object_set_new(patch, k, merge_diff(ov, v));
+        } else {
+            json_object_set(patch, k, v);
+        }
+    }
+    json_object_foreach(old, k, v)
+    {
+        if (!json_object_get(new, k)) {
+            json_object_set_new(patch, k, json_null());
+        }
+    }
+    return patch;
+}
+
+static void merge_apply(json_t *target, json_t *patch)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(patch, k, v)
+    {
+        json_t *tv = json_object_get(target, k);
+        if (json_is_null(v)) {
+            json_object_del(target, k);
+        } else if (json_is_object(v) && json_is_object(tv)) {
+            merge_apply(tv, v);
+        } else {
+            json_object_set_new(target, k, json_deep_copy(v));
+        }
+    }
+}
+
+char *store_flat_diff(const char *old_doc, const char *new_doc)
+{
+    json_t *a = json_loads(old_doc, 0, NULL), *b = json_loads(new_doc, 0, NULL);
+    char *out = NULL;
+    if (json_is_object(a) && json_is_object(b)) {
+        json_t *patch = merge_diff(a, b);
+        out = json_dumps(patch, JFLAGS);
+        json_decref(patch);
+        if (out && strlen(out) >= strlen(new_doc)) {
+            free(out);
+            out = NULL;
+        }
+    }
+    json_decref(a);
+    json_decref(b);
+    return out;
+}
+
+char *store_flat_apply(const char *doc, const char *patch)
+{
+    json_t *a = json_loads(doc, 0, NULL), *p = json_loads(patch, 0, NULL);
+    char *out = NULL;
+    if (json_is_object(a) && json_is_object(p)) {
+        merge_apply(a, p);
+        out = json_dumps(a, JFLAGS);
+    }
+    json_decref(a);
+    json_decref(p);
+    return out;
 }

@@ -54,6 +54,14 @@ typedef void (*store_flat_values_fn)(void *ctx, const char *prefix, store_flat_p
 char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values,
                       void *ctx, struct err *e);
 
+/* The JSON merge patch (RFC 7386) turning document old into new, when it is
+ * shorter than new; NULL otherwise (store new whole). Caller frees. */
+char *store_flat_diff(const char *old_doc, const char *new_doc);
+
+/* Applies a merge patch to doc; returns the new document (caller frees), or
+ * NULL if either is not a JSON object. */
+char *store_flat_apply(const char *doc, const char *patch);
+
 /* True when a series of this unit is kept raw only (times are not rolled up). */
 int store_flat_unit_is_time(const char *unit);
 
