@@ -25,7 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-#define JFLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
+/* Key order is the writer's, which is deterministic: no sorting needed. */
+#define JFLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
 
 struct entity_array {
     const char *path, *prefix, *k1, *k2;
@@ -151,21 +152,6 @@ static char *join_path(const char *a, const char *b)
     return a && *a ? xasprintf("%s/%s", a, b) : xstrdup(b);
 }
 
-/* A key as one path segment: '%' and '/' escaped. */
-static char *escape_key(const char *k)
-{
-    char *out = xmalloc(strlen(k) * 3 + 1), *p = out;
-    for (; *k; k++) {
-        if (*k == '%' || *k == '/') {
-            p += sprintf(p, "%%%02X", (unsigned char)*k);
-        } else {
-            *p++ = *k;
-        }
-    }
-    *p = 0;
-    return out;
-}
-
 static void unescape_in_place(char *s)
 {
     char *w = s;
@@ -205,42 +191,80 @@ static void add_state(struct store_flat *f, const char *key, json_t *doc)
 
 static void split_entities(struct store_flat *f, json_t *arr, const struct entity_array *ea);
 
-static void split_object(struct store_flat *f, json_t *obj, const char *abspath, const char *entity,
-                         const char *rel)
+#define PATH_MAX_BYTES 1024
+
+/* A path being built in place: append a segment, recurse, cut back. */
+struct pathbuf {
+    char buf[PATH_MAX_BYTES];
+    size_t len;
+};
+
+static size_t path_push(struct pathbuf *p, const char *seg, int escape)
+{
+    size_t old = p->len;
+    if (p->len && p->len + 1 < PATH_MAX_BYTES) {
+        p->buf[p->len++] = '/';
+    }
+    for (; *seg && p->len + 4 < PATH_MAX_BYTES; seg++) {
+        if (escape && (*seg == '%' || *seg == '/')) {
+            p->len += (size_t)snprintf(p->buf + p->len, 4, "%%%02X", (unsigned char)*seg);
+        } else {
+            p->buf[p->len++] = *seg;
+        }
+    }
+    p->buf[p->len] = 0;
+    return old;
+}
+
+static void path_pop(struct pathbuf *p, size_t old)
+{
+    p->len = old;
+    p->buf[old] = 0;
+}
+
+static void split_walk(struct store_flat *f, json_t *obj, struct pathbuf *abs, const char *entity,
+                       struct pathbuf *rel)
 {
     const char *k;
     json_t *v;
     void *tmp;
     json_object_foreach_safe(obj, tmp, k, v)
     {
-        char *ek = escape_key(k);
-        char *rel2 = join_path(rel, ek);
-        char *abs2 = join_path(abspath, k);
-        free(ek);
+        size_t rold = path_push(rel, k, 1), aold = path_push(abs, k, 0);
         if (json_is_number(v)) {
-            add_sample(f, entity, rel2, unit_of(k), json_number_value(v));
+            add_sample(f, entity, rel->buf, unit_of(k), json_number_value(v));
             json_object_del(obj, k);
         } else if (json_is_null(v)) {
             json_object_del(obj, k);
         } else if (json_is_string(v) && is_time_key(k) &&
                    isfinite(store_flat_parse_time(json_string_value(v)))) {
-            add_sample(f, entity, rel2, "rfc3339", store_flat_parse_time(json_string_value(v)));
+            add_sample(f, entity, rel->buf, "rfc3339",
+                       store_flat_parse_time(json_string_value(v)));
             json_object_del(obj, k);
         } else if (json_is_object(v)) {
-            split_object(f, v, abs2, entity, rel2);
+            split_walk(f, v, abs, entity, rel);
         } else if (json_is_array(v)) {
-            const struct entity_array *ea = entity_array_of(abs2);
+            const struct entity_array *ea = entity_array_of(abs->buf);
             if (ea) { /* a nested list is its own document: it rarely changes */
                 split_entities(f, v, ea);
-                char *lk = xasprintf("@list/%s", abs2);
+                char *lk = xasprintf("@list/%s", abs->buf);
                 add_state(f, lk, v);
                 json_object_set_new(obj, k, json_string(lk));
                 free(lk);
             }
         }
-        free(rel2);
-        free(abs2);
+        path_pop(rel, rold);
+        path_pop(abs, aold);
     }
+}
+
+static void split_object(struct store_flat *f, json_t *obj, const char *abspath, const char *entity)
+{
+    struct pathbuf abs, rel;
+    abs.len = rel.len = 0;
+    abs.buf[0] = rel.buf[0] = 0;
+    path_push(&abs, abspath, 0);
+    split_walk(f, obj, &abs, entity, &rel);
 }
 
 static char *tags_key(json_t *tags)
@@ -323,7 +347,7 @@ static void split_entities(struct store_flat *f, json_t *arr, const struct entit
             free(base);
         }
         keys[i] = id;
-        split_object(f, el, ea->path, id, NULL);
+        split_object(f, el, ea->path, id);
         add_state(f, id, el);
         json_array_set_new(arr, i, json_string(id));
     }
@@ -359,7 +383,7 @@ int store_flat_build(const struct snapshot *s, struct store_flat *f, struct err 
         }
         json_array_append_new(parts, json_string(k));
         if (json_is_object(v)) {
-            split_object(f, v, k, k, NULL);
+            split_object(f, v, k, k);
         } else if (json_is_array(v) && entity_array_of(k)) {
             split_entities(f, v, entity_array_of(k));
         }

@@ -179,8 +179,11 @@ struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned
         struct namespace_quota *n = snapshot_add_namespace(s);
         snprintf(buf, sizeof buf, "coder-ws-%d", k);
         n->name = snapshot_str(s, buf);
-        n->nresources = 2;
-        n->resources = snapshot_alloc(s, 2 * sizeof *n->resources);
+        n->nresources = 3;
+        n->resources = snapshot_alloc(s, 3 * sizeof *n->resources);
+        n->resources[2].resource = snapshot_str(s, "requests.nvidia.com/gpu%");
+        n->resources[2].used = floor(level(seed, 30, k, i, 5) * 8);
+        n->resources[2].hard = 8;
         n->resources[0].resource = snapshot_str(s, "requests.cpu");
         n->resources[0].used = 50 + floor(level(seed, 28, k, i, 3) * 40);
         n->resources[0].hard = 100;
