@@ -71,6 +71,27 @@ static double q(sqlite3 *db, const char *sql)
     return v;
 }
 
+struct sizes {
+    double live, r1m, r1h, raw, state;
+};
+
+/* Bytes in use now, by part (dbstat), read through a separate connection. */
+static struct sizes measure(const char *path)
+{
+    sqlite3 *db = open_ro(path);
+    struct sizes z;
+    z.live = q(db, "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT "
+                   "freelist_count FROM pragma_freelist_count)") *
+             4096;
+    z.r1m = q(db, "SELECT sum(pgsize) FROM dbstat WHERE name = 'rollup_1m'");
+    z.r1h = q(db, "SELECT sum(pgsize) FROM dbstat WHERE name = 'rollup_1h'");
+    z.raw = q(db, "SELECT sum(pgsize) FROM dbstat WHERE name IN ('chunk', 'frame', "
+                  "'chunk_window')");
+    z.state = q(db, "SELECT sum(pgsize) FROM dbstat WHERE name IN ('state', 'keyframe')");
+    sqlite3_close(db);
+    return z;
+}
+
 static void rm_db(const char *path)
 {
     const char *sfx[] = {"", "-wal", "-shm", ".lock"};
@@ -213,7 +234,10 @@ static void sparkline_bench(const char *path)
 TEST(bench_store)
 {
     const char *h = getenv("BENCH_HOURS");
-    double hours = h ? atof(h) : 4;
+    double hours = h ? atof(h) : 2.1;
+    if (hours < 2.01) {
+        hours = 2.01; /* growth is measured between two window closes an hour apart */
+    }
     unsigned cycles = (unsigned)(hours * 3600 / CADENCE_S);
     struct snapgen_shape sh = snapgen_preset(10);
     char dir[] = "build/bench-store.XXXXXX";
@@ -241,7 +265,14 @@ TEST(bench_store)
     long long w0 = io_field("wchar"), wb0 = io_field("write_bytes");
     double t0 = now_s(), worst = 0;
     long long samples = 0;
+    struct sizes at1 = {0}, at2 = {0};
+    unsigned per_hour = (unsigned)(3600 / CADENCE_S);
     for (unsigned i = 0; i < cycles; i++) {
+        if (i == per_hour + 1) {
+            at1 = measure(path);
+        } else if (i == 2 * per_hour + 1) {
+            at2 = measure(path);
+        }
         struct snapshot *s = snapgen_make(&sh, T0 + CADENCE_S * i, i, 11);
         double a = now_s();
         if (store_append(st, s, &e) < 0) {
@@ -288,13 +319,16 @@ TEST(bench_store)
            "naive table %.0f B over %u polls]\n",
            written, naive_written / written, (double)wbytes / (double)samples, naive_written,
            naive_cycles);
-    double per_day = live / (hours / 24.0) / 1e6;
+    double per_day = (at2.live - at1.live) * 24 / 1e6;
     printf("bench: history growth = %.1f MB/day (goal <= 100 MB/day)   [10k preset, %.0f s "
-           "cadence, all tiers and state; 1-min rollups %.1f MB/day, raw %.1f MB/day, state %.1f "
-           "MB/day, 1-h %.1f MB/day]\n",
-           per_day, CADENCE_S, r1m / (hours / 24.0) / 1e6,
-           (chunk_bytes + frame_bytes) / (hours / 24.0) / 1e6, state / (hours / 24.0) / 1e6,
-           r1h / (hours / 24.0) / 1e6);
+           "cadence, steady growth over one hour, all tiers and state; raw %.1f, 1-min %.1f, "
+           "1-h %.1f, entity state %.1f MB/day]\n",
+           per_day, CADENCE_S, (at2.raw - at1.raw) * 24 / 1e6, (at2.r1m - at1.r1m) * 24 / 1e6,
+           (at2.r1h - at1.r1h) * 24 / 1e6, (at2.state - at1.state) * 24 / 1e6);
+    (void)live;
+    (void)r1m;
+    (void)r1h;
+    (void)state;
     printf("bench: append per poll (10k preset) = %.2f ms avg, %.1f ms worst (goal <= 20 ms)\n",
            elapsed / cycles * 1000.0, worst * 1000.0);
     sparkline_bench(spark);
