@@ -76,8 +76,7 @@ static int wait_signal(const sigset_t *set, double seconds)
     }
 }
 
-int recorder_run(const struct recorder_options *o, recorder_next_fn next, void *ctx,
-                 struct err *e)
+int recorder_run(const struct recorder_options *o, recorder_next_fn next, void *ctx, struct err *e)
 {
     sigset_t set, old;
     sigemptyset(&set);

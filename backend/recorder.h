@@ -21,11 +21,11 @@ typedef struct snapshot *(*recorder_next_fn)(void *ctx);
 struct recorder_options {
     const char *db_path;
     struct store_options store;
-    double interval_s;   /* pacing between cycles; 0 = as fast as the source gives */
-    long max_cycles;     /* 0 = until the source ends or a signal */
-    int handle_signals;  /* block SIGTERM/SIGINT and stop on them (exit status 0) */
-    int progress_every;  /* log a progress line every N frames; 0 = never */
-    FILE *log;           /* timestamped log lines; NULL = silent */
+    double interval_s;  /* pacing between cycles; 0 = as fast as the source gives */
+    long max_cycles;    /* 0 = until the source ends or a signal */
+    int handle_signals; /* block SIGTERM/SIGINT and stop on them (exit status 0) */
+    int progress_every; /* log a progress line every N frames; 0 = never */
+    FILE *log;          /* timestamped log lines; NULL = silent */
 };
 
 /* Fills o with defaults: 15 s cadence, signals handled, progress hourly-ish. */

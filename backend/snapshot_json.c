@@ -54,10 +54,9 @@ static json_t *jtime(double t)
 
 static const char *reason_name(enum source_reason r)
 {
-    static const char *const names[] = {"none",          "not_configured", "no_permission",
-                                        "needs_premium", "unauthorized",   "rate_limited",
-                                        "timeout",       "unreachable",    "bad_response",
-                                        "server_error"};
+    static const char *const names[] = {
+        "none",         "not_configured", "no_permission", "needs_premium", "unauthorized",
+        "rate_limited", "timeout",        "unreachable",   "bad_response",  "server_error"};
     return (unsigned)r < sizeof names / sizeof *names ? names[r] : "none";
 }
 
@@ -130,10 +129,10 @@ static json_t *dump_servers(const struct snapshot *s)
     json_t *a = json_array();
     for (size_t i = 0; i < s->nservers; i++) {
         const struct server *v = &s->servers[i];
-        json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "id", jstr(v->id), "hostname",
-                              jstr(v->hostname), "relay_address", jstr(v->relay_address),
-                              "version", jstr(v->version), "region_id", jnum(v->region_id),
-                              "error", jstr(v->error));
+        json_t *o =
+            json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "id", jstr(v->id), "hostname", jstr(v->hostname),
+                      "relay_address", jstr(v->relay_address), "version", jstr(v->version),
+                      "region_id", jnum(v->region_id), "error", jstr(v->error));
         json_object_set_new(o, "started_at", jnum(v->started_at));
         json_object_set_new(o, "updated_at", jnum(v->updated_at));
         json_object_set_new(o, "metrics_target", jstr(v->metrics_target));
@@ -202,13 +201,12 @@ static json_t *dump_postgres(const struct postgres *p)
                           jstr(p->version), "server_version_num", jnum(p->server_version_num),
                           "in_recovery", jtri(p->in_recovery), "stats_visible",
                           jtri(p->stats_visible), "rtt_ms", jnum(p->rtt_ms));
-    json_object_set_new(
-        o, "connections",
-        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "used", jnum(p->connections.used), "max",
-                  jnum(p->connections.max), "active", jnum(p->connections.active), "idle",
-                  jnum(p->connections.idle), "idle_in_transaction",
-                  jnum(p->connections.idle_in_transaction), "waiting",
-                  jnum(p->connections.waiting)));
+    json_object_set_new(o, "connections",
+                        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "used", jnum(p->connections.used),
+                                  "max", jnum(p->connections.max), "active",
+                                  jnum(p->connections.active), "idle", jnum(p->connections.idle),
+                                  "idle_in_transaction", jnum(p->connections.idle_in_transaction),
+                                  "waiting", jnum(p->connections.waiting)));
     json_object_set_new(o, "tps", jnum(p->tps));
     json_object_set_new(o, "cache_hit_ratio", jnum(p->cache_hit_ratio));
     json_object_set_new(o, "deadlocks_per_s", jnum(p->deadlocks_per_s));
@@ -242,11 +240,11 @@ static json_t *dump_proxies(const struct snapshot *s)
     json_t *a = json_array();
     for (size_t i = 0; i < s->nproxies; i++) {
         const struct proxy *x = &s->proxies[i];
-        json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:s,s:o}", "id", jstr(x->id), "name",
-                              jstr(x->name), "display_name", jstr(x->display_name), "url",
-                              jstr(x->url), "wildcard_hostname", jstr(x->wildcard_hostname),
-                              "status", proxy_status_name(x->status), "status_raw",
-                              jstr(x->status_raw));
+        json_t *o =
+            json_pack("{s:o,s:o,s:o,s:o,s:o,s:s,s:o}", "id", jstr(x->id), "name", jstr(x->name),
+                      "display_name", jstr(x->display_name), "url", jstr(x->url),
+                      "wildcard_hostname", jstr(x->wildcard_hostname), "status",
+                      proxy_status_name(x->status), "status_raw", jstr(x->status_raw));
         json_object_set_new(o, "healthy", jtri(x->healthy));
         json_object_set_new(o, "version", jstr(x->version));
         json_object_set_new(o, "rtt_ms", jnum(x->rtt_ms));
@@ -263,32 +261,31 @@ static json_t *dump_proxies(const struct snapshot *s)
 
 static json_t *dump_capacity(const struct capacity *c)
 {
-    json_t *cl = json_pack(
-        "{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "cpu_allocatable_cores",
-        jnum(c->cluster.cpu_allocatable_cores), "cpu_requested_cores",
-        jnum(c->cluster.cpu_requested_cores), "memory_allocatable_bytes",
-        jnum(c->cluster.memory_allocatable_bytes), "memory_requested_bytes",
-        jnum(c->cluster.memory_requested_bytes), "pods_allocatable",
-        jnum(c->cluster.pods_allocatable), "pods", jnum(c->cluster.pods), "nodes",
-        jnum(c->cluster.nodes));
+    json_t *cl = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "cpu_allocatable_cores",
+                           jnum(c->cluster.cpu_allocatable_cores), "cpu_requested_cores",
+                           jnum(c->cluster.cpu_requested_cores), "memory_allocatable_bytes",
+                           jnum(c->cluster.memory_allocatable_bytes), "memory_requested_bytes",
+                           jnum(c->cluster.memory_requested_bytes), "pods_allocatable",
+                           jnum(c->cluster.pods_allocatable), "pods", jnum(c->cluster.pods),
+                           "nodes", jnum(c->cluster.nodes));
     json_t *ns = json_array(), *cq = json_array(), *sl = json_array();
     for (size_t i = 0; i < c->nnamespaces; i++) {
         const struct namespace_quota *n = &c->namespaces[i];
         json_t *res = json_object();
         for (size_t k = 0; k < n->nresources; k++) {
             const struct quantity_pair *q = &n->resources[k];
-            json_object_set_new(res, q->resource ? q->resource : "",
-                                json_pack("{s:o,s:o}", "used", jnum(q->used), "hard",
-                                          jnum(q->hard)));
+            json_object_set_new(
+                res, q->resource ? q->resource : "",
+                json_pack("{s:o,s:o}", "used", jnum(q->used), "hard", jnum(q->hard)));
         }
         json_array_append_new(ns, json_pack("{s:o,s:o}", "name", jstr(n->name), "resources", res));
     }
     for (size_t i = 0; i < c->ncoder_quota; i++) {
         const struct coder_quota *q = &c->coder_quota[i];
-        json_array_append_new(cq, json_pack("{s:o,s:o,s:o,s:o}", "user", jstr(q->user),
-                                            "organization", jstr(q->organization),
-                                            "credits_consumed", jnum(q->credits_consumed),
-                                            "budget", jnum(q->budget)));
+        json_array_append_new(cq,
+                              json_pack("{s:o,s:o,s:o,s:o}", "user", jstr(q->user), "organization",
+                                        jstr(q->organization), "credits_consumed",
+                                        jnum(q->credits_consumed), "budget", jnum(q->budget)));
     }
     for (size_t i = 0; i < c->nsoft_limits; i++) {
         const struct soft_limit *l = &c->soft_limits[i];
@@ -315,11 +312,11 @@ static json_t *dump_all(const struct snapshot *s)
     json_t *fa = json_array(), *ea = json_array();
     for (size_t i = 0; i < s->nfindings; i++) {
         const struct finding *f = &s->findings[i];
-        json_array_append_new(fa, json_pack("{s:o,s:s,s:o,s:o,s:o,s:o}", "rule", jstr(f->rule),
-                                            "severity", severity_name(f->severity), "entity",
-                                            jstr(f->entity), "message", jstr(f->message),
-                                            "evidence", jstr(f->evidence), "since",
-                                            jtime(f->since)));
+        json_array_append_new(fa,
+                              json_pack("{s:o,s:s,s:o,s:o,s:o,s:o}", "rule", jstr(f->rule),
+                                        "severity", severity_name(f->severity), "entity",
+                                        jstr(f->entity), "message", jstr(f->message), "evidence",
+                                        jstr(f->evidence), "since", jtime(f->since)));
     }
     for (size_t i = 0; i < s->nevents; i++) {
         const struct event *e = &s->events[i];

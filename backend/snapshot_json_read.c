@@ -77,8 +77,7 @@ static double tim(json_t *o, const char *key)
 static const char *str(struct snapshot *s, json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? snapshot_strn(s, json_string_value(v), json_string_length(v))
-                             : NULL;
+    return json_is_string(v) ? snapshot_strn(s, json_string_value(v), json_string_length(v)) : NULL;
 }
 
 static enum tri tri(json_t *o, const char *key)
@@ -101,13 +100,13 @@ static int enum_of(json_t *o, const char *key, const char *const *names, size_t 
     return dflt;
 }
 
-#define ENUM_OF(o, key, names, dflt) enum_of((o), (key), (names), sizeof(names) / sizeof *(names), (dflt))
+#define ENUM_OF(o, key, names, dflt)                                                               \
+    enum_of((o), (key), (names), sizeof(names) / sizeof *(names), (dflt))
 
 static const char *const status_names[] = {"never", "ok", "stale", "error", "disabled"};
-static const char *const reason_names[] = {"none",         "not_configured", "no_permission",
-                                           "needs_premium", "unauthorized",  "rate_limited",
-                                           "timeout",      "unreachable",    "bad_response",
-                                           "server_error"};
+static const char *const reason_names[] = {
+    "none",         "not_configured", "no_permission", "needs_premium", "unauthorized",
+    "rate_limited", "timeout",        "unreachable",   "bad_response",  "server_error"};
 static const char *const daemon_names[] = {"unknown", "idle", "busy", "offline"};
 static const char *const proxy_names[] = {"unknown", "ok", "unreachable", "unhealthy",
                                           "unregistered"};
@@ -449,8 +448,8 @@ struct snapshot *snapshot_json_parse(const char *text, size_t len, struct err *e
             continue;
         }
         json_t *name = json_object_get(o, "name");
-        struct source_state *src = snapshot_add_source(
-            s, json_is_string(name) ? json_string_value(name) : NULL, NULL);
+        struct source_state *src =
+            snapshot_add_source(s, json_is_string(name) ? json_string_value(name) : NULL, NULL);
         src->kind = str(s, o, "kind");
         src->status = (enum source_status)ENUM_OF(o, "status", status_names, SOURCE_ERROR);
         src->reason = (enum source_reason)ENUM_OF(o, "reason", reason_names, REASON_NONE);

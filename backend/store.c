@@ -40,8 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SID_BITS 24
-#define MAX_SERIES ((1u << SID_BITS) - 1)
+#define SID_BITS        24
+#define MAX_SERIES      ((1u << SID_BITS) - 1)
 #define BUSY_TIMEOUT_MS 10000
 
 /* ---- a small string map (open addressing) ---- */
@@ -481,8 +481,10 @@ struct store *store_open(const char *path, enum store_mode mode, const struct st
             goto fail;
         }
         if (v < STORE_SCHEMA_VERSION) {
-            err_set(e, "history %s has the old schema version %d; run `scaletop record` once to "
-                       "upgrade it", path, v);
+            err_set(e,
+                    "history %s has the old schema version %d; run `scaletop record` once to "
+                    "upgrade it",
+                    path, v);
             goto fail;
         }
         exec(st, "PRAGMA query_only=1", NULL);
@@ -549,8 +551,10 @@ int store_create_at_version(const char *path, int version, struct err *e)
     tmp.mode = STORE_RECORD;
     int rc = open_db(&tmp, e);
     if (rc == 0) {
-        rc = exec(&tmp, "PRAGMA page_size=4096; PRAGMA auto_vacuum=INCREMENTAL;"
-                        "PRAGMA journal_mode=WAL;", e);
+        rc = exec(&tmp,
+                  "PRAGMA page_size=4096; PRAGMA auto_vacuum=INCREMENTAL;"
+                  "PRAGMA journal_mode=WAL;",
+                  e);
     }
     if (rc == 0) {
         rc = migrate(&tmp, version, e);
@@ -914,16 +918,16 @@ static int retention(struct store *st, struct err *e)
     int64_t oldest_1m = query_i(st, INT64_MAX, "SELECT value FROM meta WHERE key='oldest_1m'", 0);
     if (oldest_1m != INT64_MAX && oldest_1m * 1000 < min_cut) {
         if (delete_series_before(st, "rollup_1m", min_cut / 1000, e) < 0 ||
-            exec_i(st, e, "UPDATE meta SET value = ? WHERE key = 'oldest_1m'", 1,
-                   min_cut / 1000) < 0) {
+            exec_i(st, e, "UPDATE meta SET value = ? WHERE key = 'oldest_1m'", 1, min_cut / 1000) <
+                0) {
             return -1;
         }
     }
     int64_t oldest_1h = query_i(st, INT64_MAX, "SELECT value FROM meta WHERE key='oldest_1h'", 0);
     if (oldest_1h != INT64_MAX && oldest_1h * 1000 < hour_cut) {
         if (delete_series_before(st, "rollup_1h", hour_cut / 1000, e) < 0 ||
-            exec_i(st, e, "UPDATE meta SET value = ? WHERE key = 'oldest_1h'", 1,
-                   hour_cut / 1000) < 0) {
+            exec_i(st, e, "UPDATE meta SET value = ? WHERE key = 'oldest_1h'", 1, hour_cut / 1000) <
+                0) {
             return -1;
         }
     }
@@ -948,8 +952,10 @@ static int retention(struct store *st, struct err *e)
         if (delete_raw_before(st, cut, 1, e) < 0 || delete_state_before(st, cut, e) < 0 ||
             delete_series_before(st, "rollup_1m", cut / 1000, e) < 0 ||
             delete_series_before(st, "rollup_1h", cut / 1000, e) < 0 ||
-            exec_i(st, e, "UPDATE meta SET value = max(value, ?) WHERE key IN ('oldest_1m',"
-                          " 'oldest_1h')", 1, cut / 1000) < 0 ||
+            exec_i(st, e,
+                   "UPDATE meta SET value = max(value, ?) WHERE key IN ('oldest_1m',"
+                   " 'oldest_1h')",
+                   1, cut / 1000) < 0 ||
             exec_i(st, e, "DELETE FROM event WHERE t < ?", 1, cut) < 0 ||
             exec_i(st, e, "DELETE FROM marker WHERE t < ?", 1, cut) < 0) {
             return -1;
@@ -1019,8 +1025,10 @@ static int write_events(struct store *st, const struct snapshot *s, int64_t t, s
     if (s->nevents == 0 && s->nfindings == 0 && st->nactive == 0) {
         return 0;
     }
-    sqlite3_stmt *ev = prep(st, "INSERT OR IGNORE INTO event(t, kind, entity, message) "
-                                "VALUES(?,?,?,?)", e);
+    sqlite3_stmt *ev = prep(st,
+                            "INSERT OR IGNORE INTO event(t, kind, entity, message) "
+                            "VALUES(?,?,?,?)",
+                            e);
     if (!ev) {
         return -1;
     }
@@ -1040,8 +1048,10 @@ static int write_events(struct store *st, const struct snapshot *s, int64_t t, s
     for (size_t i = 0; i < st->nactive; i++) {
         st->active[i].seen = 0;
     }
-    sqlite3_stmt *fi = prep(st, "INSERT INTO finding(rule, severity, entity, message, evidence,"
-                                " start) VALUES(?,?,?,?,?,?)", e);
+    sqlite3_stmt *fi = prep(st,
+                            "INSERT INTO finding(rule, severity, entity, message, evidence,"
+                            " start) VALUES(?,?,?,?,?,?)",
+                            e);
     if (!fi) {
         return -1;
     }
@@ -1112,8 +1122,10 @@ int store_append(struct store *st, const struct snapshot *s, struct err *e)
         return err_set(e, "history: snapshot without a time");
     }
     if (st->last_t != INT64_MIN && t <= st->last_t) {
-        return err_set(e, "history: snapshot time %.3f is not after the last frame %.3f; clock "
-                          "went backwards?", s->time, (double)st->last_t / 1000.0);
+        return err_set(e,
+                       "history: snapshot time %.3f is not after the last frame %.3f; clock "
+                       "went backwards?",
+                       s->time, (double)st->last_t / 1000.0);
     }
     struct store_flat f = {0};
     if (store_flat_build(s, &f, e) < 0) {
@@ -1234,8 +1246,8 @@ static int values_at(struct store *st, int64_t ft, struct frame_values *fv, stru
         struct journal_entry *ents = xmalloc(fv->n * sizeof *ents);
         size_t n = 0;
         while (sqlite3_step(s) == SQLITE_ROW) {
-            n = journal_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-                               prev, fv->n, ents, fv->n);
+            n = journal_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), prev,
+                               fv->n, ents, fv->n);
         }
         sqlite3_finalize(s);
         for (size_t i = 0; n != (size_t)-1 && i < n; i++) {
@@ -1278,8 +1290,8 @@ static int values_at(struct store *st, int64_t ft, struct frame_values *fv, stru
             ks = xrealloc(ks, cap * sizeof *ks);
             vs = xrealloc(vs, cap * sizeof *vs);
         }
-        size_t got = chunk_decode(sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
-                                  n, ks, vs, n);
+        size_t got = chunk_decode(sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2), n,
+                                  ks, vs, n);
         for (size_t i = 0; i < got; i++) {
             if (ks[i] == (uint32_t)k) {
                 fv_set(fv, sid, vs[i]);
@@ -1297,8 +1309,8 @@ struct rebuild {
     struct store *st;
     int64_t ft;
     struct frame_values fv;
-    struct strmap docs;    /* state key -> document as of the frame */
-    uint32_t *by_name;     /* series ids sorted by name */
+    struct strmap docs; /* state key -> document as of the frame */
+    uint32_t *by_name;  /* series ids sorted by name */
     size_t nby_name;
 };
 
@@ -1344,9 +1356,8 @@ static int cmp_name(const void *a, const void *b, void *arg)
 static int load_docs(struct store *st, int64_t ft, struct strmap *docs, struct err *e)
 {
     int64_t kf = query_i(st, INT64_MIN, "SELECT max(t) FROM keyframe WHERE t <= ?", 1, ft);
-    int64_t id = kf == INT64_MIN
-                     ? 0
-                     : query_i(st, 0, "SELECT state_id FROM keyframe WHERE t = ?", 1, kf);
+    int64_t id =
+        kf == INT64_MIN ? 0 : query_i(st, 0, "SELECT state_id FROM keyframe WHERE t = ?", 1, kf);
     sqlite3_stmt *s =
         prep(st, "SELECT t, key, data, patch FROM state WHERE id >= ? ORDER BY id", e);
     if (!s) {
@@ -1458,10 +1469,9 @@ int store_frame_times(struct store *st, double from, double to, double **times, 
 
 int store_frame_step(struct store *st, double t, int dir, double *out, struct err *e)
 {
-    int64_t v = dir < 0 ? query_i(st, INT64_MIN, "SELECT max(t) FROM frame WHERE t < ?", 1,
-                                  to_ms(t))
-                        : query_i(st, INT64_MIN, "SELECT min(t) FROM frame WHERE t > ?", 1,
-                                  to_ms(t));
+    int64_t v = dir < 0
+                    ? query_i(st, INT64_MIN, "SELECT max(t) FROM frame WHERE t < ?", 1, to_ms(t))
+                    : query_i(st, INT64_MIN, "SELECT min(t) FROM frame WHERE t > ?", 1, to_ms(t));
     if (v == INT64_MIN) {
         return err_set(e, dir < 0 ? "no earlier frame" : "no later frame");
     }
@@ -1473,10 +1483,14 @@ int store_frame_step(struct store *st, double t, int dir, double *out, struct er
 static double cadence_ms(struct store *st)
 {
     int64_t hi = query_i(st, 0, "SELECT max(t) FROM frame", 0);
-    int64_t lo = query_i(st, 0, "SELECT min(t) FROM (SELECT t FROM frame ORDER BY t DESC "
-                                "LIMIT 64)", 0);
-    int64_t n = query_i(st, 0, "SELECT count(*) FROM (SELECT t FROM frame ORDER BY t DESC "
-                               "LIMIT 64)", 0);
+    int64_t lo = query_i(st, 0,
+                         "SELECT min(t) FROM (SELECT t FROM frame ORDER BY t DESC "
+                         "LIMIT 64)",
+                         0);
+    int64_t n = query_i(st, 0,
+                        "SELECT count(*) FROM (SELECT t FROM frame ORDER BY t DESC "
+                        "LIMIT 64)",
+                        0);
     return n > 1 ? (double)(hi - lo) / (double)(n - 1) : 10000.0;
 }
 
@@ -1502,8 +1516,10 @@ static void bucket_add(struct buckets *b, double t, double v, double w)
 static int raw_read(struct store *st, uint32_t sid, int64_t from, int64_t to, struct buckets *b,
                     struct err *e)
 {
-    sqlite3_stmt *w = prep(st, "SELECT id, t0, t1 FROM chunk_window WHERE t1 >= ? AND t0 <= ? "
-                               "ORDER BY id", e);
+    sqlite3_stmt *w = prep(st,
+                           "SELECT id, t0, t1 FROM chunk_window WHERE t1 >= ? AND t0 <= ? "
+                           "ORDER BY id",
+                           e);
     sqlite3_stmt *c = prep(st, "SELECT n, data FROM chunk WHERE key = ?", e);
     sqlite3_stmt *fr = prep(st, "SELECT t FROM frame WHERE t >= ? AND t <= ? ORDER BY t", e);
     if (!w || !c || !fr) {
@@ -1539,8 +1555,8 @@ static int raw_read(struct store *st, uint32_t sid, int64_t from, int64_t to, st
             ks = xrealloc(ks, capk * sizeof *ks);
             vs = xrealloc(vs, capk * sizeof *vs);
         }
-        size_t got =
-            chunk_decode(sqlite3_column_blob(c, 1), (size_t)sqlite3_column_bytes(c, 1), n, ks, vs, n);
+        size_t got = chunk_decode(sqlite3_column_blob(c, 1), (size_t)sqlite3_column_bytes(c, 1), n,
+                                  ks, vs, n);
         for (size_t i = 0; i < got; i++) {
             if (ks[i] >= nf || ft[ks[i]] < from || ft[ks[i]] > to) {
                 continue;
@@ -1606,8 +1622,8 @@ static int rollup_read(struct store *st, const char *table, uint32_t sid, int64_
     return 0;
 }
 
-int store_series_range(struct store *st, const char *name, double from, double to,
-                       size_t npoints, double *out, enum store_tier *tier, struct err *e)
+int store_series_range(struct store *st, const char *name, double from, double to, size_t npoints,
+                       double *out, enum store_tier *tier, struct err *e)
 {
     for (size_t i = 0; i < npoints; i++) {
         out[i] = NAN;
@@ -1655,7 +1671,9 @@ int store_series_range(struct store *st, const char *name, double from, double t
     /* raw points sparser than the columns: hold the last value across the
      * columns up to the next sample, unless a real gap (> 2 frames) */
     double hold = NAN, hold_t = -INFINITY;
-    double tier_step = chosen == STORE_TIER_RAW ? cad : chosen == STORE_TIER_1M ? 60000.0 : 3600000.0;
+    double tier_step = chosen == STORE_TIER_RAW  ? cad
+                       : chosen == STORE_TIER_1M ? 60000.0
+                                                 : 3600000.0;
     for (size_t i = 0; i < npoints; i++) {
         double col_t = b.from + b.width * (double)i;
         if (b.wt[i] > 0) {
@@ -1727,8 +1745,10 @@ int store_events(struct store *st, double from, double to, struct store_event **
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT t, kind, entity, message FROM event WHERE t >= ? AND "
-                               "t <= ? ORDER BY t, id", e);
+    sqlite3_stmt *s = prep(st,
+                           "SELECT t, kind, entity, message FROM event WHERE t >= ? AND "
+                           "t <= ? ORDER BY t, id",
+                           e);
     if (!s) {
         return -1;
     }
@@ -1747,14 +1767,16 @@ int store_events(struct store *st, double from, double to, struct store_event **
     return 0;
 }
 
-int store_findings(struct store *st, double from, double to, struct store_finding **out,
-                   size_t *n, struct err *e)
+int store_findings(struct store *st, double from, double to, struct store_finding **out, size_t *n,
+                   struct err *e)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT start, end, rule, severity, entity, message, evidence "
-                               "FROM finding WHERE start <= ? AND (end IS NULL OR end >= ?) "
-                               "ORDER BY start, id", e);
+    sqlite3_stmt *s = prep(st,
+                           "SELECT start, end, rule, severity, entity, message, evidence "
+                           "FROM finding WHERE start <= ? AND (end IS NULL OR end >= ?) "
+                           "ORDER BY start, id",
+                           e);
     if (!s) {
         return -1;
     }

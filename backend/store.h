@@ -25,10 +25,10 @@ enum store_mode {
 };
 
 struct store_options {
-    double raw_retention_s;    /* chunks and frames; default 48 h */
-    double minute_retention_s; /* 1-minute rollups and entity state; default 90 d */
-    double hour_retention_s;   /* 1-hour rollups, events, findings, markers; default 400 d */
-    double max_bytes;          /* size cap, oldest data dropped first; default 1 GiB */
+    double raw_retention_s;     /* chunks and frames; default 48 h */
+    double minute_retention_s;  /* 1-minute rollups and entity state; default 90 d */
+    double hour_retention_s;    /* 1-hour rollups, events, findings, markers; default 400 d */
+    double max_bytes;           /* size cap, oldest data dropped first; default 1 GiB */
     unsigned window_max_frames; /* a window also closes (at a minute edge) after this many */
 };
 
@@ -94,9 +94,8 @@ int store_frame_step(struct store *st, double t, int dir, double *out, struct er
 /* Reads series `name` over [from, to] into out[npoints] (column averages,
  * NAN for gaps), from the tier giving one or two points per column; the tier
  * used goes to *tier if not NULL. -1 and e on error; unknown name: all NAN. */
-int store_series_range(struct store *st, const char *name, double from, double to,
-                       size_t npoints, double *out, enum store_tier *tier,
-                       struct err *e) WARN_UNUSED;
+int store_series_range(struct store *st, const char *name, double from, double to, size_t npoints,
+                       double *out, enum store_tier *tier, struct err *e) WARN_UNUSED;
 
 /* Stores a marker (note cleaned with text_clean) at time t; works in both
  * modes, waiting for the recorder's transaction if needed. */
@@ -108,8 +107,8 @@ int store_markers(struct store *st, double from, double to, struct store_marker 
 int store_events(struct store *st, double from, double to, struct store_event **out, size_t *n,
                  struct err *e) WARN_UNUSED;
 /* Findings active at any moment of [from, to]. */
-int store_findings(struct store *st, double from, double to, struct store_finding **out,
-                   size_t *n, struct err *e) WARN_UNUSED;
+int store_findings(struct store *st, double from, double to, struct store_finding **out, size_t *n,
+                   struct err *e) WARN_UNUSED;
 void store_markers_free(struct store_marker *m, size_t n);
 void store_events_free(struct store_event *v, size_t n);
 void store_findings_free(struct store_finding *f, size_t n);

@@ -149,8 +149,7 @@ static uint64_t get_bits(struct bitreader *r, int nbits, int *ok)
     return v;
 }
 
-size_t chunk_decode(const uint8_t *buf, size_t len, uint32_t n, uint32_t *k, double *v,
-                    size_t max)
+size_t chunk_decode(const uint8_t *buf, size_t len, uint32_t n, uint32_t *k, double *v, size_t max)
 {
     struct bitreader r = {buf, (uint64_t)len * 8, 0};
     int ok = 1;
@@ -216,8 +215,8 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return -1;
 }
 
-uint8_t *journal_encode(const struct journal_entry *e, size_t n, uint64_t *prev_bits,
-                        size_t nprev, size_t *len)
+uint8_t *journal_encode(const struct journal_entry *e, size_t n, uint64_t *prev_bits, size_t nprev,
+                        size_t *len)
 {
     uint8_t *buf = xmalloc(n * 15 + 16), *p = buf;
     uint32_t last = 0;

@@ -33,8 +33,7 @@ size_t chunk_enc_bytes(const struct chunk_enc *c);
 
 /* Decodes up to `max` of the `n` samples of a chunk into k[] and v[];
  * returns how many were decoded, fewer only when the blob is truncated. */
-size_t chunk_decode(const uint8_t *buf, size_t len, uint32_t n, uint32_t *k, double *v,
-                    size_t max);
+size_t chunk_decode(const uint8_t *buf, size_t len, uint32_t n, uint32_t *k, double *v, size_t max);
 
 /* One journal entry: a series id and its value in this cycle. */
 struct journal_entry {
@@ -44,8 +43,8 @@ struct journal_entry {
 
 /* Encodes a cycle's entries (sorted by sid) as XORs against prev_bits[sid]
  * (updated in place; nprev entries); returns a malloc'd buffer, *len set. */
-uint8_t *journal_encode(const struct journal_entry *e, size_t n, uint64_t *prev_bits,
-                        size_t nprev, size_t *len);
+uint8_t *journal_encode(const struct journal_entry *e, size_t n, uint64_t *prev_bits, size_t nprev,
+                        size_t *len);
 
 /* Decodes a journal row into out[] (at most max entries), XOR-ing against and
  * updating prev_bits[]; returns the count, or (size_t)-1 on a malformed row. */

@@ -238,8 +238,7 @@ static void split_walk(struct store_flat *f, json_t *obj, struct pathbuf *abs, c
             json_object_del(obj, k);
         } else if (json_is_string(v) && is_time_key(k) &&
                    isfinite(store_flat_parse_time(json_string_value(v)))) {
-            add_sample(f, entity, rel->buf, "rfc3339",
-                       store_flat_parse_time(json_string_value(v)));
+            add_sample(f, entity, rel->buf, "rfc3339", store_flat_parse_time(json_string_value(v)));
             json_object_del(obj, k);
         } else if (json_is_object(v)) {
             split_walk(f, v, abs, entity, rel);
@@ -506,8 +505,8 @@ static void join_entities(struct joiner *j, json_t *arr, const struct entity_arr
     }
 }
 
-char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values,
-                      void *ctx, struct err *e)
+char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values, void *ctx,
+                      struct err *e)
 {
     struct joiner j = {state, values, ctx};
     json_t *parts = load_doc(&j, "@parts");

@@ -51,8 +51,8 @@ typedef void (*store_flat_values_fn)(void *ctx, const char *prefix, store_flat_p
 
 /* Joins state and values back into a snapshot JSON document for time t
  * (Unix seconds); caller frees. NULL and e if "@parts" is missing. */
-char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values,
-                      void *ctx, struct err *e);
+char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values, void *ctx,
+                      struct err *e);
 
 /* The JSON merge patch (RFC 7386) turning document old into new, when it is
  * shorter than new; NULL otherwise (store new whole). Caller frees. */

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define T0 1767225600.0
+#define T0        1767225600.0
 #define CADENCE_S 10.0 /* the base cadence the budget names (performance.md §7 goal 10) */
 
 static long long io_field(const char *name)
@@ -225,7 +225,10 @@ static void sparkline_bench(const char *path)
     }
     printf("bench: 6-month sparkline read = %.2f ms (goal <= 2 ms)   "
            "[200 columns, tier %s, %d hour rows, %d series in file, median of %d; max %.2f ms]\n",
-           times[reads / 2], tier == STORE_TIER_1H ? "1h" : tier == STORE_TIER_1M ? "1m" : "raw",
+           times[reads / 2],
+           tier == STORE_TIER_1H   ? "1h"
+           : tier == STORE_TIER_1M ? "1m"
+                                   : "raw",
            hours, nseries, reads, times[reads - 1]);
     store_close(v);
     rm_db(path);
@@ -303,8 +306,8 @@ TEST(bench_store)
     double closed_frames = q(db, "SELECT sum(nframes) FROM chunk_window");
     sqlite3_close(db);
 
-    double per_sample = (chunk_bytes + frame_bytes * (closed_frames / (double)cycles)) /
-                        raw_samples;
+    double per_sample =
+        (chunk_bytes + frame_bytes * (closed_frames / (double)cycles)) / raw_samples;
     double naive_stored = 0;
     unsigned naive_cycles = cycles < 120 ? cycles : 120;
     double naive_written = naive_run(naive, &sh, naive_cycles, &naive_stored);

@@ -58,7 +58,8 @@ int cmd_mark(int argc, char **argv)
     if (!isfinite(t)) {
         free(db);
         return cmd_usage_error("mark: cannot read the time '%s' (use now, Unix seconds or "
-                               "RFC 3339 such as 2026-11-27T03:12:00Z)", at);
+                               "RFC 3339 such as 2026-11-27T03:12:00Z)",
+                               at);
     }
     if (!db) {
         db = store_default_path();

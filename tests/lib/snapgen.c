@@ -43,8 +43,7 @@ struct snapgen_shape snapgen_preset(int users_k)
     return s;
 }
 
-struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned i,
-                              unsigned seed)
+struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned i, unsigned seed)
 {
     struct snapshot *s = snapshot_new(t);
     char buf[128];
@@ -106,8 +105,7 @@ struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned
         dm->status = r < 0.05 ? DAEMON_OFFLINE : r < 0.35 ? DAEMON_BUSY : DAEMON_IDLE;
         dm->version = snapshot_str(s, "v2.18.1");
         dm->created_at = 1700000000;
-        dm->last_seen_at = dm->status == DAEMON_OFFLINE ? 1700000000 + 60.0 * (i / 12)
-                                                        : floor(t);
+        dm->last_seen_at = dm->status == DAEMON_OFFLINE ? 1700000000 + 60.0 * (i / 12) : floor(t);
     }
     for (int k = 0; k < sh->queues; k++) {
         struct queue *q = snapshot_add_queue(s);

@@ -61,8 +61,8 @@ TEST(chunk_special_values_and_gaps)
     double nan_payload;
     uint64_t nb = 0x7ff8000000000123ull;
     memcpy(&nan_payload, &nb, sizeof nb);
-    double v[] = {1.5, NAN, INFINITY, -INFINITY, -0.0, 0.0, 5e-324, 1.7976931348623157e308, nan_payload,
-                  -NAN, 1e308, -1e-308, 3.0, 3.0, 3.0};
+    double v[] = {1.5,         NAN,  INFINITY, -INFINITY, -0.0, 0.0, 5e-324, 1.7976931348623157e308,
+                  nan_payload, -NAN, 1e308,    -1e-308,   3.0,  3.0, 3.0};
     uint32_t k[] = {0, 1, 2, 5, 6, 7, 100, 101, 102, 1000, 1001, 70000, 70001, 70002, 4000000000u};
     round_trip(k, v, sizeof v / sizeof *v, "specials");
     uint32_t k1[] = {7};
@@ -153,7 +153,7 @@ TEST(journal_round_trip)
                 continue; /* a gap */
             }
             in[n].sid = sid;
-            in[n].v = sid % 5 == 0 ? (double)(rng() % 1000) / 9.0
+            in[n].v = sid % 5 == 0   ? (double)(rng() % 1000) / 9.0
                       : sid % 7 == 0 ? NAN
                                      : (double)(sid * 10 + cycle / 50);
             n++;
