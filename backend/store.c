@@ -1305,6 +1305,41 @@ static int values_at(struct store *st, int64_t ft, struct frame_values *fv, stru
     return 0;
 }
 
+/* Values at minute-aligned ft from the rollups' last values, for times
+ * whose raw samples have expired: the minute row, else the hour row. */
+static int values_from_rollups(struct store *st, int64_t ft, struct frame_values *fv,
+                               struct err *e)
+{
+    sqlite3_stmt *m = prep(st, "SELECT last FROM rollup_1m WHERE series_id = ? AND t = ?", e);
+    sqlite3_stmt *h = prep(st, "SELECT last FROM rollup_1h WHERE series_id = ? AND t = ?", e);
+    if (!m || !h) {
+        sqlite3_finalize(m);
+        sqlite3_finalize(h);
+        return -1;
+    }
+    for (size_t sid = 1; sid < fv->n; sid++) {
+        sqlite3_stmt *s = m;
+        sqlite3_reset(m);
+        sqlite3_bind_int64(m, 1, (int64_t)sid);
+        sqlite3_bind_int64(m, 2, ft / 1000);
+        if (sqlite3_step(m) != SQLITE_ROW) {
+            s = h;
+            sqlite3_reset(h);
+            sqlite3_bind_int64(h, 1, (int64_t)sid);
+            sqlite3_bind_int64(h, 2, floor_div(ft, 3600000) * 3600);
+            if (sqlite3_step(h) != SQLITE_ROW) {
+                continue;
+            }
+        }
+        if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+            fv_set(fv, (uint32_t)sid, sqlite3_column_double(s, 0));
+        }
+    }
+    sqlite3_finalize(m);
+    sqlite3_finalize(h);
+    return 0;
+}
+
 struct rebuild {
     struct store *st;
     int64_t ft;
@@ -1403,14 +1438,24 @@ struct snapshot *store_snapshot_at(struct store *st, double t, struct err *e)
     memset(&r, 0, sizeof r);
     r.st = st;
     r.ft = query_i(st, INT64_MIN, "SELECT max(t) FROM frame WHERE t <= ?", 1, to_ms(t));
-    if (r.ft == INT64_MIN) {
+    int64_t oldest_frame = query_i(st, INT64_MAX, "SELECT min(t) FROM frame", 0);
+    int from_rollups = 0;
+    if (to_ms(t) < oldest_frame &&
+        query_i(st, INT64_MIN, "SELECT max(t) FROM keyframe WHERE t <= ?", 1, to_ms(t)) !=
+            INT64_MIN) {
+        /* raw samples expired: the minute (else hour) the time falls in */
+        from_rollups = 1;
+        r.ft = floor_div(to_ms(t), 60000) * 60000;
+    } else if (r.ft == INT64_MIN) {
         err_set(e, "history %s: nothing recorded at or before that time", st->path);
         goto out;
     }
     r.fv.n = st->nseries;
     r.fv.v = xcalloc(r.fv.n, sizeof *r.fv.v);
     r.fv.has = xcalloc(r.fv.n, 1);
-    if (values_at(st, r.ft, &r.fv, e) < 0 || load_docs(st, r.ft, &r.docs, e) < 0) {
+    if ((from_rollups ? values_from_rollups(st, r.ft, &r.fv, e) : values_at(st, r.ft, &r.fv, e)) <
+            0 ||
+        load_docs(st, r.ft, &r.docs, e) < 0) {
         goto out;
     }
     r.by_name = xmalloc(st->nseries * sizeof *r.by_name);

@@ -299,6 +299,20 @@ TEST(store_retention_and_size_cap)
     struct snapshot *old = store_snapshot_at(st, (double)oldest_frame / 1000.0, &e);
     CHECK(old != NULL && old->nservers > 0);
     snapshot_unref(old);
+    /* older than raw, within the minute tier: rebuilt from minute rows */
+    unsigned i_old = (unsigned)((oldest_frame / 1000 - (int64_t)T0) / 60) - 90;
+    old = store_snapshot_at(st, T0 + 60.0 * i_old + 30, &e);
+    CHECK(old != NULL);
+    if (old) {
+        struct snapshot *want = snapgen_make(&tiny, T0 + 60.0 * i_old, i_old, 3);
+        CHECK_NEAR(old->time, T0 + 60.0 * i_old, 1e-9);
+        CHECK_INT(old->nservers, want->nservers);
+        CHECK_NEAR(old->postgres.tps, want->postgres.tps, 1e-9);
+        CHECK_NEAR(old->servers[0].api_p95_ms, want->servers[0].api_p95_ms, 1e-9);
+        CHECK(old->replay);
+        snapshot_unref(want);
+    }
+    snapshot_unref(old);
     store_close(st);
 
     /* size cap: a small cap keeps the file's live pages under it, newest kept */
