@@ -140,6 +140,7 @@ struct store {
     int64_t last_t;
     int keyframe_due;
     struct strmap state_last; /* key -> last document written */
+    struct strmap state_keys; /* key -> state_key.id */
     struct active_finding *active;
     size_t nactive, cap_active;
 };
@@ -237,8 +238,11 @@ static const char *const migrations[] = {
     " avg REAL, last REAL, count INTEGER NOT NULL, PRIMARY KEY(series_id, t)) WITHOUT ROWID;"
     "CREATE TABLE rollup_1h(series_id INTEGER NOT NULL, t INTEGER NOT NULL, min REAL, max REAL,"
     " avg REAL, last REAL, count INTEGER NOT NULL, PRIMARY KEY(series_id, t)) WITHOUT ROWID;"
-    "CREATE TABLE state(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, key TEXT NOT NULL,"
+    "CREATE TABLE state_key(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE state(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, key_id INTEGER NOT NULL,"
     " data TEXT NOT NULL, patch INTEGER NOT NULL DEFAULT 0);"
+    "CREATE VIEW state_v AS SELECT s.id, s.t, k.key, s.data, s.patch FROM state s"
+    " JOIN state_key k ON k.id = s.key_id;"
     "CREATE TABLE keyframe(t INTEGER PRIMARY KEY, state_id INTEGER NOT NULL);"
     "CREATE TABLE event(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, kind TEXT, entity TEXT,"
     " message TEXT, UNIQUE(t, kind, entity, message));"
@@ -524,6 +528,7 @@ void store_close(struct store *st)
     free(st->series);
     strmap_clear(&st->names);
     strmap_clear(&st->state_last);
+    strmap_clear(&st->state_keys);
     for (size_t i = 0; i < st->nactive; i++) {
         free(st->active[i].key);
     }
@@ -972,9 +977,46 @@ static int cmp_entry(const void *a, const void *b)
     return x->sid < y->sid ? -1 : x->sid > y->sid;
 }
 
+/* The id of a state key, creating it on first use; -1 on error. */
+static int64_t state_key_id(struct store *st, const char *key, struct err *e)
+{
+    struct strmap_ent *m = strmap_find(&st->state_keys, key, 0);
+    if (m) {
+        return m->num;
+    }
+    int64_t id = -1;
+    sqlite3_stmt *s = prep(st, "SELECT id FROM state_key WHERE key = ?", e);
+    if (!s) {
+        return -1;
+    }
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        id = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (id < 0) {
+        s = prep(st, "INSERT INTO state_key(key) VALUES(?)", e);
+        if (!s) {
+            return -1;
+        }
+        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE) {
+            return sql_err(st, e, "state key");
+        }
+        id = sqlite3_last_insert_rowid(st->db);
+    }
+    m = strmap_find(&st->state_keys, key, 1);
+    m->key = xstrdup(key);
+    m->num = id;
+    st->state_keys.n++;
+    return id;
+}
+
 static int write_states(struct store *st, const struct store_flat *f, int64_t t, struct err *e)
 {
-    sqlite3_stmt *s = prep(st, "INSERT INTO state(t, key, data, patch) VALUES(?,?,?,?)", e);
+    sqlite3_stmt *s = prep(st, "INSERT INTO state(t, key_id, data, patch) VALUES(?,?,?,?)", e);
     if (!s) {
         return -1;
     }
@@ -989,10 +1031,15 @@ static int write_states(struct store *st, const struct store_flat *f, int64_t t,
             continue;
         }
         /* a changed document is stored as the merge patch from the last one */
+        int64_t kid = state_key_id(st, f->states[i].key, e);
+        if (kid < 0) {
+            rc = -1;
+            break;
+        }
         char *patch = m->key ? store_flat_diff(m->str, f->states[i].data) : NULL;
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, t);
-        sqlite3_bind_text(s, 2, f->states[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, kid);
         sqlite3_bind_text(s, 3, patch ? patch : f->states[i].data, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 4, patch != NULL);
         int step = sqlite3_step(s);
@@ -1206,6 +1253,7 @@ int store_append(struct store *st, const struct snapshot *s, struct err *e)
         memcpy(st->jprev, jprev_saved, st->cap_jprev * sizeof *jprev_saved);
         st->last_t = saved_last;
         strmap_clear(&st->state_last);
+        strmap_clear(&st->state_keys);
         struct err ignore;
         recover_window(st, &ignore);
         st->last_t = saved_last;
@@ -1307,8 +1355,7 @@ static int values_at(struct store *st, int64_t ft, struct frame_values *fv, stru
 
 /* Values at minute-aligned ft from the rollups' last values, for times
  * whose raw samples have expired: the minute row, else the hour row. */
-static int values_from_rollups(struct store *st, int64_t ft, struct frame_values *fv,
-                               struct err *e)
+static int values_from_rollups(struct store *st, int64_t ft, struct frame_values *fv, struct err *e)
 {
     sqlite3_stmt *m = prep(st, "SELECT last FROM rollup_1m WHERE series_id = ? AND t = ?", e);
     sqlite3_stmt *h = prep(st, "SELECT last FROM rollup_1h WHERE series_id = ? AND t = ?", e);
@@ -1393,8 +1440,10 @@ static int load_docs(struct store *st, int64_t ft, struct strmap *docs, struct e
     int64_t kf = query_i(st, INT64_MIN, "SELECT max(t) FROM keyframe WHERE t <= ?", 1, ft);
     int64_t id =
         kf == INT64_MIN ? 0 : query_i(st, 0, "SELECT state_id FROM keyframe WHERE t = ?", 1, kf);
-    sqlite3_stmt *s =
-        prep(st, "SELECT t, key, data, patch FROM state WHERE id >= ? ORDER BY id", e);
+    sqlite3_stmt *s = prep(st,
+                           "SELECT s.t, k.key, s.data, s.patch FROM state s JOIN state_key k"
+                           " ON k.id = s.key_id WHERE s.id >= ? ORDER BY s.id",
+                           e);
     if (!s) {
         return -1;
     }

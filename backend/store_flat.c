@@ -31,6 +31,7 @@
 struct entity_array {
     const char *path, *prefix, *k1, *k2;
     int composite; /* key is k1/k2; otherwise k1, else k2 */
+    int transient; /* short-lived entities: numbers stay in the document */
 };
 
 static const struct entity_array entity_arrays[] = {
@@ -38,8 +39,8 @@ static const struct entity_array entity_arrays[] = {
     {"servers", "server", "hostname", "id", 0},
     {"provisioners/daemons", "daemon", "name", "id", 0},
     {"provisioners/queues", "queue", "organization", "tags", 1},
-    {"provisioners/jobs", "job", "id", NULL, 0},
-    {"provisioners/unrunnable_jobs", "unrunnable", "id", NULL, 0},
+    {"provisioners/jobs", "job", "id", NULL, 0, 1},
+    {"provisioners/unrunnable_jobs", "unrunnable", "id", NULL, 0, 1},
     {"postgres/replication", "pg_replica", "name", NULL, 0},
     {"proxies", "proxy", "name", "id", 0},
     {"capacity/namespaces", "namespace", "name", NULL, 0},
@@ -307,6 +308,32 @@ static char *field_key(json_t *el, const char *name)
     return NULL;
 }
 
+/* A transient entity (a job: minutes long, thousands a day) keeps its numbers
+ * in its document rather than minting series that outlive it. Its age, which
+ * ticks every cycle, is stored as the moment it implies ("age_s@": frame time
+ * minus age) when that gives the same age back exactly, so the document only
+ * changes when the job does. Nulls are dropped. */
+static void keep_inline(struct store_flat *f, json_t *el)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(el, tmp, k, v)
+    {
+        if (json_is_null(v)) {
+            json_object_del(el, k);
+        }
+    }
+    json_t *age = json_object_get(el, "age_s");
+    if (json_is_number(age)) {
+        double a = json_number_value(age), anchor = f->t - a;
+        if (f->t - anchor == a) {
+            json_object_del(el, "age_s");
+            json_object_set_new(el, "age_s@", json_real(anchor));
+        }
+    }
+}
+
 static void split_entities(struct store_flat *f, json_t *arr, const struct entity_array *ea)
 {
     size_t i;
@@ -346,7 +373,11 @@ static void split_entities(struct store_flat *f, json_t *arr, const struct entit
             free(base);
         }
         keys[i] = id;
-        split_object(f, el, ea->path, id);
+        if (ea->transient) {
+            keep_inline(f, el);
+        } else {
+            split_object(f, el, ea->path, id);
+        }
         add_state(f, id, el);
         json_array_set_new(arr, i, json_string(id));
     }
@@ -364,6 +395,7 @@ static int is_frame_key(const char *k)
 
 int store_flat_build(const struct snapshot *s, struct store_flat *f, struct err *e)
 {
+    f->t = (double)llround(s->time * 1000.0) / 1000.0; /* the frame time as stored */
     char *text = snapshot_json_dump(s, 0);
     json_error_t je;
     json_t *root = json_loads(text, 0, &je);
@@ -410,6 +442,7 @@ void store_flat_fini(struct store_flat *f)
 }
 
 struct joiner {
+    double t;
     store_flat_state_fn state;
     store_flat_values_fn values;
     void *ctx;
@@ -494,6 +527,11 @@ static void join_entities(struct joiner *j, json_t *arr, const struct entity_arr
         char *id = xstrdup(json_string_value(el));
         json_t *doc = load_doc(j, id);
         if (json_is_object(doc)) {
+            json_t *anchor = json_object_get(doc, "age_s@");
+            if (ea->transient && json_is_number(anchor)) {
+                json_object_set_new(doc, "age_s", json_real(j->t - json_number_value(anchor)));
+                json_object_del(doc, "age_s@");
+            }
             join_object(j, doc, ea->path);
             fill(j, doc, id);
             json_array_set_new(arr, i, doc);
@@ -508,7 +546,7 @@ static void join_entities(struct joiner *j, json_t *arr, const struct entity_arr
 char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn values, void *ctx,
                       struct err *e)
 {
-    struct joiner j = {state, values, ctx};
+    struct joiner j = {t, state, values, ctx};
     json_t *parts = load_doc(&j, "@parts");
     if (!json_is_array(parts)) {
         json_decref(parts);

@@ -31,6 +31,7 @@ struct store_flat {
     size_t nsamples, cap_samples;
     struct store_flat_state *states;
     size_t nstates, cap_states;
+    double t; /* the frame time, ms-rounded as stored */
 };
 
 /* Splits s into f (zeroed by the caller); -1 and e if s cannot be serialised. */
