@@ -261,6 +261,17 @@ TEST(store_rollups_and_tier_choice)
     CHECK_INT(tier, STORE_TIER_1H);
     CHECK(isfinite(out[0]));
     CHECK(isnan(out[100]));
+    /* the open window (journal only) reads the same way */
+    double tl = T0 + 10.0 * (n - 1);
+    CHECK(store_series_range(st, "postgres/tps", tl - 290, tl + 10, 30, out, &tier, &e) == 0);
+    CHECK_INT(tier, STORE_TIER_RAW);
+    CHECK_NEAR(out[0], (n - 30) % 97, 1e-9);
+    CHECK_NEAR(out[29], (n - 1) % 97, 1e-9);
+    /* time must move forward */
+    struct snapshot *back = valued(tl - 5, 1);
+    CHECK(store_append(st, back, &e) < 0);
+    CHECK(strstr(e.msg, "not after the last frame") != NULL);
+    snapshot_unref(back);
     /* an unknown series reads as all gaps */
     CHECK(store_series_range(st, "nope", T0, T0 + 600, 10, out, &tier, &e) == 0);
     CHECK(isnan(out[0]));
