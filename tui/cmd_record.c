@@ -3,8 +3,9 @@
  * its flags, picks the snapshot source and hands both to backend/recorder,
  * which logs to stderr and stops with status 0 on SIGTERM/SIGINT.
  * Sources: `--from-json FILE` (snapshot JSON documents, one per line, "-" for
- * stdin: imports and tests); live polling is wired here once the collector
- * lands (next_live below is the one place to change).
+ * stdin: imports and tests). Live polling is wired here once the collector
+ * lands: a recorder_next_fn that runs one collector cycle and returns its
+ * snapshot, passed to recorder_run() where the "no --from-json" branch is.
  */
 #include "backend/recorder.h"
 #include "backend/snapshot_json.h"
