@@ -50,6 +50,7 @@ struct strmap_ent {
     char *key;
     char *str;
     int64_t num;
+    void *doc; /* a parsed document being patched (load_docs), else NULL */
 };
 
 struct strmap {
@@ -1462,18 +1463,34 @@ static int load_docs(struct store *st, int64_t ft, struct strmap *docs, struct e
             m->key = xstrdup(key);
             docs->n++;
         }
-        char *next = NULL;
         if (sqlite3_column_int(s, 3)) {
-            next = m->str ? store_flat_apply(m->str, data) : NULL;
+            /* patches apply to the parsed document, serialised once at the end */
+            if (!m->doc && m->str) {
+                m->doc = store_flat_doc_parse(m->str);
+            }
+            if (m->doc) {
+                store_flat_doc_patch(m->doc, data);
+            }
         } else {
-            next = xstrdup(data);
-        }
-        if (next) {
+            store_flat_doc_free(m->doc);
+            m->doc = NULL;
             free(m->str);
-            m->str = next;
+            m->str = xstrdup(data);
         }
     }
     sqlite3_finalize(s);
+    for (size_t i = 0; i < docs->cap; i++) {
+        struct strmap_ent *m = &docs->ents[i];
+        if (m->key && m->doc) {
+            char *text = store_flat_doc_dump(m->doc);
+            if (text) {
+                free(m->str);
+                m->str = text;
+            }
+            store_flat_doc_free(m->doc);
+            m->doc = NULL;
+        }
+    }
     return 0;
 }
 

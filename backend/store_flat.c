@@ -647,15 +647,31 @@ char *store_flat_diff(const char *old_doc, const char *new_doc)
     return out;
 }
 
-char *store_flat_apply(const char *doc, const char *patch)
+void *store_flat_doc_parse(const char *doc)
 {
-    json_t *a = json_loads(doc, 0, NULL), *p = json_loads(patch, 0, NULL);
-    char *out = NULL;
-    if (json_is_object(a) && json_is_object(p)) {
-        merge_apply(a, p);
-        out = json_dumps(a, JFLAGS);
+    json_t *d = json_loads(doc, 0, NULL);
+    if (!json_is_object(d)) {
+        json_decref(d);
+        return NULL;
     }
-    json_decref(a);
+    return d;
+}
+
+void store_flat_doc_patch(void *doc, const char *patch)
+{
+    json_t *p = json_loads(patch, 0, NULL);
+    if (json_is_object(p)) {
+        merge_apply(doc, p);
+    }
     json_decref(p);
-    return out;
+}
+
+char *store_flat_doc_dump(void *doc)
+{
+    return json_dumps(doc, JFLAGS);
+}
+
+void store_flat_doc_free(void *doc)
+{
+    json_decref(doc);
 }

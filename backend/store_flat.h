@@ -59,9 +59,12 @@ char *store_flat_join(double t, store_flat_state_fn state, store_flat_values_fn 
  * shorter than new; NULL otherwise (store new whole). Caller frees. */
 char *store_flat_diff(const char *old_doc, const char *new_doc);
 
-/* Applies a merge patch to doc; returns the new document (caller frees), or
- * NULL if either is not a JSON object. */
-char *store_flat_apply(const char *doc, const char *patch);
+/* An opaque parsed document for applying many patches in a row: parse
+ * (NULL if not an object), patch in place, dump (caller frees), free. */
+void *store_flat_doc_parse(const char *doc);
+void store_flat_doc_patch(void *doc, const char *patch);
+char *store_flat_doc_dump(void *doc);
+void store_flat_doc_free(void *doc);
 
 /* True when a series of this unit is kept raw only (times are not rolled up). */
 int store_flat_unit_is_time(const char *unit);
