@@ -77,7 +77,9 @@ int store_schema_version(struct store *st);
 int store_append(struct store *st, const struct snapshot *s, struct err *e) WARN_UNUSED;
 
 /* Rebuilds the snapshot of the latest frame at or before t (refcount 1,
- * replay set); NULL and e filled when nothing was recorded by then. */
+ * replay set); for a time whose raw samples have expired, the entity state
+ * of that time with the numbers of its minute (else hour) rollup row. NULL
+ * and e filled when nothing was recorded by then. */
 struct snapshot *store_snapshot_at(struct store *st, double t, struct err *e);
 
 /* Time of the newest frame (Unix seconds) into *t; -1 and e if none. */
