@@ -13,10 +13,13 @@
 #include <string.h>
 
 static const char *const p_overview[] = {"", NULL};
-static const char *const p_servers[] = {"coder-replicas", "metrics", NULL};
-static const char *const p_provisioners[] = {"coder-provisioners", "provisioner-metrics", NULL};
+/* coder-api is behind every Coder section: when it is off or failing, so
+ * are the lists that come from the API. */
+static const char *const p_servers[] = {"coder-api", "coder-replicas", "metrics", NULL};
+static const char *const p_provisioners[] = {"coder-api", "coder-provisioners",
+                                             "provisioner-metrics", NULL};
 static const char *const p_postgres[] = {"postgres", NULL};
-static const char *const p_proxies[] = {"coder-proxies", "proxy-health", NULL};
+static const char *const p_proxies[] = {"coder-api", "coder-proxies", "proxy-health", NULL};
 static const char *const p_capacity[] = {"kubernetes", NULL};
 static const char *const p_none[] = {NULL};
 
@@ -111,6 +114,12 @@ void judge_sources(const struct snapshot *s, const char *const *prefixes,
                  worst->hint    ? worst->hint
                  : worst->error ? worst->error
                                 : "not configured");
+        for (size_t i = 0; s && i < s->nsources; i++) {
+            const struct source_state *src = &s->sources[i];
+            if (src != worst && src->status == SOURCE_DISABLED && matches(src, prefixes)) {
+                append_disabled(out->text, sizeof out->text, src);
+            }
+        }
         return;
     }
     out->status = worst->status;
