@@ -155,10 +155,10 @@ static bool key(struct pane_view *v, const struct snapshot *s, int k)
 }
 
 /* "566 of 640 cores  88%  12% left" with the series' sparkline. */
-static void used_line(struct canvas *c, struct rect r, int y, const char *label, double used,
-                      double total, bool bytes, const char *unit, const struct pane_ctx *ctx,
-                      const struct snapshot *s, const struct advisor_thresholds *th,
-                      const char *series, enum role normal)
+static void used_line(struct canvas *c, struct rect r, int y, int lw, const char *label,
+                      double used, double total, bool bytes, const char *unit,
+                      const struct pane_ctx *ctx, const struct snapshot *s,
+                      const struct advisor_thresholds *th, const char *series, enum role normal)
 {
     char u[32], h[32], p[16], left[16], line[128];
     if (bytes) {
@@ -173,7 +173,7 @@ static void used_line(struct canvas *c, struct rect r, int y, const char *label,
     snprintf(line, sizeof line, "%s of %s%s%s  %s, %s left", u, h, unit ? " " : "",
              unit ? unit : "", p, left);
     enum role role = head_role(th, used, total);
-    panel_kv(c, r, y, 14, label, role == ROLE_NORMAL ? normal : role, line, 36, ctx, s, series, 30);
+    panel_kv(c, r, y, lw, label, role == ROLE_NORMAL ? normal : role, line, 36, ctx, s, series, 30);
 }
 
 static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
@@ -204,7 +204,7 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
         char series[PANE_KEY_MAX];
         snprintf(series, sizeof series, "namespace/%s/%s/used", ns->name ? ns->name : "?",
                  q->resource ? q->resource : "?");
-        used_line(c, r, y++, q->resource ? q->resource : "?", q->used, q->hard,
+        used_line(c, r, y++, 22, q->resource ? q->resource : "?", q->used, q->hard,
                   is_bytes(q->resource), NULL, ctx, s, th, series, n);
     }
 }
@@ -277,14 +277,14 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
             detail(c, body, s, v, ctx, th, n);
             return;
         }
-        used_line(c, in, y++, "cpu requested", cap->cluster.cpu_requested_cores,
+        used_line(c, in, y++, 14, "cpu requested", cap->cluster.cpu_requested_cores,
                   cap->cluster.cpu_allocatable_cores, false, "cores", ctx, s, th,
                   "cluster/cpu_requested_cores", n);
-        used_line(c, in, y++, "memory", cap->cluster.memory_requested_bytes,
+        used_line(c, in, y++, 14, "memory", cap->cluster.memory_requested_bytes,
                   cap->cluster.memory_allocatable_bytes, true, NULL, ctx, s, th,
                   "cluster/memory_requested_bytes", n);
-        used_line(c, in, y++, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, false, NULL,
-                  ctx, s, th, "cluster/pods", n);
+        used_line(c, in, y++, 14, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, false,
+                  NULL, ctx, s, th, "cluster/pods", n);
         char line[96], b2[32];
         snprintf(line, sizeof line, "%s nodes, %s pods unschedulable",
                  fmt_num(b, sizeof b, cap->cluster.nodes, 0),
@@ -312,8 +312,8 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
             const struct soft_limit *l = &cap->soft_limits[i];
             char series[PANE_KEY_MAX];
             snprintf(series, sizeof series, "limit/%s/used", l->name ? l->name : "?");
-            used_line(c, in, y++, l->name ? l->name : "?", l->used, l->limit, false, NULL, ctx, s,
-                      th, series, ROLE_NORMAL);
+            used_line(c, in, y++, 22, l->name ? l->name : "?", l->used, l->limit, false, NULL, ctx,
+                      s, th, series, ROLE_NORMAL);
         }
     }
     struct ptab q;

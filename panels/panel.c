@@ -47,20 +47,28 @@ int panel_wrap(struct canvas *c, struct rect clip, int x, int y, enum role role,
             break;
         }
         /* Take as many whole words as fit; a word longer than the line is cut. */
-        size_t best = 0, len = strlen(p);
         if (width <= 0) {
             return lines;
         }
-        char buf[1024];
-        for (size_t i = 0; i <= len && i < sizeof buf; i++) {
-            if (i == len || p[i] == ' ') {
-                memcpy(buf, p, i);
-                buf[i] = '\0';
-                if (canvas_text_width(c, buf) <= width) {
-                    best = i;
-                } else {
-                    break;
-                }
+        size_t best = 0, i = 0;
+        int used = 0;
+        char word[256];
+        while (p[i]) {
+            size_t start = i;
+            while (p[i] && p[i] != ' ') {
+                i++;
+            }
+            size_t wl = i - start < sizeof word - 1 ? i - start : sizeof word - 1;
+            memcpy(word, p + start, wl);
+            word[wl] = '\0';
+            int ww = canvas_text_width(c, word) + (start ? 1 : 0);
+            if (used + ww > width) {
+                break;
+            }
+            used += ww;
+            best = i;
+            while (p[i] == ' ') {
+                i++;
             }
         }
         bool last_line = y + lines == clip.y + clip.h - 1;

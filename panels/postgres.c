@@ -167,7 +167,7 @@ static void full(struct canvas *c, struct rect r, const struct snapshot *s,
     snprintf(line, sizeof line, "%s/s", fmt_bytes(b, sizeof b, pg->temp_bytes_per_s));
     panel_kv(c, r, y++, 20, "temp files", n, isnan(pg->temp_bytes_per_s) ? FMT_UNKNOWN : line, 14,
              ctx, s, NULL, 0);
-    panel_kv(c, r, y++, 20, "requested checkpoints", n,
+    panel_kv(c, r, y++, 20, "forced checkpoints", n,
              fmt_pct(b, sizeof b, pg->checkpoints_req_ratio), 14, ctx, s, NULL, 0);
     if (pg->stats_visible == TRI_FALSE) {
         panel_kv(c, r, y++, 20, "statistics", ROLE_WARN,

@@ -198,20 +198,28 @@ static void compact(struct canvas *c, struct rect in, const struct snapshot *s,
                     fmt_pct(b, sizeof b, util));
 }
 
+typedef const char *(*unit_fn)(char *buf, size_t n, double v);
+
+static const char *num2(char *buf, size_t n, double v)
+{
+    return fmt_num(buf, n, v, 2);
+}
+
+/* One metric line: value, a long sparkline and the 24 h and 7 d peaks in
+ * the metric's own unit. */
 static void metric(struct canvas *c, struct rect r, int *y, const char *label, enum role role,
                    const char *value, const struct pane_ctx *ctx, const struct snapshot *s,
-                   const char *h, const char *field)
+                   const char *h, const char *field, unit_fn unit)
 {
     char series[PANE_KEY_MAX], pk[64], pk7[64], line[160];
-    snprintf(series, sizeof series, "server/%s/%s", h, field ? field : "");
-    panel_kv(c, r, *y, 18, label, role, value, 12, ctx, s, field ? series : NULL, 60);
-    if (field && ctx && ctx->series) {
+    snprintf(series, sizeof series, "server/%s/%s", h, field);
+    panel_kv(c, r, *y, 18, label, role, value, 18, ctx, s, series, 50);
+    if (ctx && ctx->series) {
         double p24 = panel_peak(ctx, s, series, 86400), p7 = panel_peak(ctx, s, series, 7 * 86400);
         if (!isnan(p24) || !isnan(p7)) {
-            snprintf(line, sizeof line, "peak 24h %s  7d %s", fmt_num(pk, sizeof pk, p24, 2),
-                     fmt_num(pk7, sizeof pk7, p7, 2));
-            int x = r.x + 3 + 18 + 12 + 61;
-            canvas_put_text(c, r, x, *y, ROLE_DIM, line);
+            snprintf(line, sizeof line, "peak 24h %s, 7d %s", unit(pk, sizeof pk, p24),
+                     unit(pk7, sizeof pk7, p7));
+            canvas_put_text(c, r, r.x + 3 + 18 + 18 + 51, *y, ROLE_DIM, line);
         }
     }
     (*y)++;
@@ -255,16 +263,18 @@ static void detail(struct canvas *c, struct rect in, const struct snapshot *s,
     y++;
     metric(c, in, &y, "db latency",
            panel_role_above(sv->db_latency_ms, th->db_latency_warn_ms, th->db_latency_crit_ms),
-           fmt_ms(b, sizeof b, sv->db_latency_ms), ctx, s, h, "db_latency_ms");
-    metric(c, in, &y, "api p50", n, fmt_ms(b, sizeof b, sv->api_p50_ms), ctx, s, h, "api_p50_ms");
+           fmt_ms(b, sizeof b, sv->db_latency_ms), ctx, s, h, "db_latency_ms", fmt_ms);
+    metric(c, in, &y, "api p50", n, fmt_ms(b, sizeof b, sv->api_p50_ms), ctx, s, h, "api_p50_ms",
+           fmt_ms);
     metric(c, in, &y, "api p95",
            panel_role_above(sv->api_p95_ms, th->api_p95_warn_ms, th->api_p95_crit_ms),
-           fmt_ms(b, sizeof b, sv->api_p95_ms), ctx, s, h, "api_p95_ms");
-    metric(c, in, &y, "api p99", n, fmt_ms(b, sizeof b, sv->api_p99_ms), ctx, s, h, "api_p99_ms");
+           fmt_ms(b, sizeof b, sv->api_p95_ms), ctx, s, h, "api_p95_ms", fmt_ms);
+    metric(c, in, &y, "api p99", n, fmt_ms(b, sizeof b, sv->api_p99_ms), ctx, s, h, "api_p99_ms",
+           fmt_ms);
     metric(c, in, &y, "requests/s", n, fmt_num(b, sizeof b, sv->requests_per_s, 1), ctx, s, h,
-           "requests_per_s");
+           "requests_per_s", num2);
     metric(c, in, &y, "concurrent", n, fmt_num(b, sizeof b, sv->concurrent_requests, 0), ctx, s, h,
-           "concurrent_requests");
+           "concurrent_requests", num2);
     if (s->deployment.db_metrics_collected == TRI_FALSE && isnan(sv->db_query_p95_ms)) {
         panel_kv(c, in, y++, 18, "db query p95", ROLE_INFO,
                  "enable CODER_PROMETHEUS_COLLECT_DB_METRICS", 50, ctx, s, NULL, 0);
@@ -272,7 +282,7 @@ static void detail(struct canvas *c, struct rect in, const struct snapshot *s,
         metric(c, in, &y, "db query p95",
                panel_role_above(sv->db_query_p95_ms, th->db_query_p95_warn_ms,
                                 th->db_query_p95_crit_ms),
-               fmt_ms(b, sizeof b, sv->db_query_p95_ms), ctx, s, h, "db_query_p95_ms");
+               fmt_ms(b, sizeof b, sv->db_query_p95_ms), ctx, s, h, "db_query_p95_ms", fmt_ms);
     }
     char cpu[64];
     snprintf(cpu, sizeof cpu, "%s of %s", fmt_num(b, sizeof b, sv->cpu_cores, 2),
@@ -280,17 +290,17 @@ static void detail(struct canvas *c, struct rect in, const struct snapshot *s,
     metric(c, in, &y, "cpu cores",
            panel_role_above(sv->cpu_cores / sv->cpu_cores_available, th->utilisation_warn,
                             th->utilisation_crit),
-           cpu, ctx, s, h, "cpu_cores");
+           cpu, ctx, s, h, "cpu_cores", num2);
     snprintf(cpu, sizeof cpu, "%s of %s", fmt_bytes(b, sizeof b, sv->rss_bytes),
              fmt_bytes(b2, sizeof b2, sv->memory_available_bytes));
-    metric(c, in, &y, "memory (rss)", n, cpu, ctx, s, h, "rss_bytes");
+    metric(c, in, &y, "memory (rss)", n, cpu, ctx, s, h, "rss_bytes", fmt_bytes);
     snprintf(cpu, sizeof cpu, "%s of %s", fmt_num(b, sizeof b, sv->open_fds, 0),
              fmt_num(b2, sizeof b2, sv->max_fds, 0));
     metric(c, in, &y, "open fds",
            panel_role_above(sv->open_fds / sv->max_fds, th->utilisation_warn, th->utilisation_crit),
-           cpu, ctx, s, h, "open_fds");
+           cpu, ctx, s, h, "open_fds", num2);
     metric(c, in, &y, "goroutines", n, fmt_num(b, sizeof b, sv->goroutines, 0), ctx, s, h,
-           "goroutines");
+           "goroutines", num2);
 }
 
 static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
