@@ -8,6 +8,7 @@
 #include "backend/fmt.h"
 #include "backend/xalloc.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 void ptab_init(struct ptab *t, const struct ptab_col *cols, int ncols)
 {
+    assert(ncols <= PTAB_COLS);
     memset(t, 0, sizeof *t);
     t->cols = cols;
     t->ncols = ncols < PTAB_COLS ? ncols : PTAB_COLS;
@@ -152,7 +154,7 @@ static void fit(const struct ptab *t, int w, bool history, bool *shown, int *wid
 {
     int total = 0;
     for (int i = 0; i < t->ncols; i++) {
-        shown[i] = !t->cols[i].spark || history;
+        shown[i] = !(t->cols[i].spark || t->cols[i].hist) || history;
         width[i] = t->cols[i].width;
         total += shown[i] ? width[i] + 1 : 0;
     }

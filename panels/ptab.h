@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PTAB_COLS     16
+#define PTAB_COLS     20
 #define PTAB_CELL     72
 #define PTAB_MAX_ROWS 2000
 
@@ -24,6 +24,7 @@ struct ptab_col {
     bool right; /* right-aligned */
     int prio;   /* 0: always shown; higher numbers are dropped first */
     bool spark; /* the row's series as a sparkline (dropped without history) */
+    bool hist;  /* a value read from the history: dropped without history */
 };
 
 struct ptab_cell {

@@ -32,6 +32,7 @@ enum {
     C_CONC,
     C_DBQ,
     C_CPU,
+    C_PEAK,
     C_RSS,
     C_FDS,
     C_TREND,
@@ -40,14 +41,23 @@ enum {
 };
 
 static const struct ptab_col cols[NCOLS] = {
-    [C_HOST] = {"replica", 10, 28, false, 0, false},  [C_REGION] = {"region", 6, 0, true, 7, false},
-    [C_VERSION] = {"version", 8, 0, false, 6, false}, [C_UP] = {"up", 6, 0, true, 5, false},
-    [C_DBLAT] = {"db lat", 7, 0, true, 0, false},     [C_P50] = {"p50", 6, 0, true, 6, false},
-    [C_P95] = {"p95", 6, 0, true, 0, false},          [C_P99] = {"p99", 6, 0, true, 4, false},
-    [C_RPS] = {"req/s", 6, 0, true, 3, false},        [C_CONC] = {"conc", 4, 0, true, 7, false},
-    [C_DBQ] = {"dbq p95", 7, 0, true, 3, false},      [C_CPU] = {"cpu", 8, 0, true, 1, false},
-    [C_RSS] = {"rss", 8, 0, true, 4, false},          [C_FDS] = {"fds", 9, 0, true, 8, false},
-    [C_TREND] = {"p95 trend", 12, 0, false, 2, true}, [C_ERROR] = {"error", 12, 0, false, 5, false},
+    [C_HOST] = {"replica", 10, 28, false, 0, false},
+    [C_REGION] = {"region", 6, 0, true, 7, false},
+    [C_VERSION] = {"version", 8, 0, false, 6, false},
+    [C_UP] = {"up", 6, 0, true, 5, false},
+    [C_DBLAT] = {"db lat", 7, 0, true, 0, false},
+    [C_P50] = {"p50", 6, 0, true, 6, false},
+    [C_P95] = {"p95", 6, 0, true, 0, false},
+    [C_P99] = {"p99", 6, 0, true, 4, false},
+    [C_RPS] = {"req/s", 6, 0, true, 3, false},
+    [C_CONC] = {"conc", 4, 0, true, 7, false},
+    [C_DBQ] = {"dbq p95", 7, 0, true, 3, false},
+    [C_CPU] = {"cpu", 8, 0, true, 1, false},
+    [C_PEAK] = {"cpu 24h pk", 10, 0, true, 4, false, true},
+    [C_RSS] = {"rss", 8, 0, true, 4, false},
+    [C_FDS] = {"fds", 9, 0, true, 8, false},
+    [C_TREND] = {"p95 trend", 12, 0, false, 2, true},
+    [C_ERROR] = {"error", 12, 0, false, 5, false},
 };
 
 static const char *host(const struct server *sv)
@@ -56,7 +66,7 @@ static const char *host(const struct server *sv)
 }
 
 static void build(struct ptab *t, const struct snapshot *s, const struct pane_view *v,
-                  const struct advisor_thresholds *th, bool stale)
+                  const struct pane_ctx *ctx, const struct advisor_thresholds *th, bool stale)
 {
     char b[64], b2[64];
     ptab_init(t, cols, NCOLS);
@@ -104,6 +114,18 @@ static void build(struct ptab *t, const struct snapshot *s, const struct pane_vi
                       util, "%s/%s", fmt_num(b, sizeof b, sv->cpu_cores, 1),
                       fmt_num(b2, sizeof b2, sv->cpu_cores_available, 0));
         }
+        /* The day's peak, judged like the advisor's peak rule. */
+        char series[PANE_KEY_MAX];
+        snprintf(series, sizeof series, "server/%s/cpu_cores", host(sv));
+        double peak = panel_peak(ctx, s, series, 86400);
+        ptab_set(r, C_PEAK,
+                 isnan(peak) ? ROLE_DIM
+                 : panel_role_above(peak / sv->cpu_cores_available, th->utilisation_warn,
+                                    th->utilisation_crit) == ROLE_DIM
+                     ? ROLE_NORMAL
+                     : panel_role_above(peak / sv->cpu_cores_available, th->utilisation_warn,
+                                        th->utilisation_crit),
+                 fmt_num(b, sizeof b, peak, 1), peak);
         ptab_set(r, C_RSS,
                  panel_role_above(sv->rss_bytes / sv->memory_available_bytes, th->utilisation_warn,
                                   th->utilisation_crit) == ROLE_DIM
@@ -131,7 +153,7 @@ static const char *row_id(const struct snapshot *s, const struct pane_view *v, i
     struct ptab t;
     struct advisor_thresholds th;
     advisor_thresholds_default(&th);
-    build(&t, s, v, &th, false);
+    build(&t, s, v, NULL, &th, false);
     const char *id = NULL;
     if (row >= 0 && (size_t)row < t.n) {
         snprintf(buf, n, "%s", t.rows[row].id);
@@ -148,7 +170,7 @@ static bool key(struct pane_view *v, const struct snapshot *s, int k)
         struct ptab t;
         struct advisor_thresholds th;
         advisor_thresholds_default(&th);
-        build(&t, s, v, &th, false);
+        build(&t, s, v, NULL, &th, false);
         n = (int)t.n;
         ptab_fini(&t);
     }
@@ -333,7 +355,7 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
                         "db query p95: enable CODER_PROMETHEUS_COLLECT_DB_METRICS");
     }
     struct ptab t;
-    build(&t, s, v, th, f.status == SOURCE_STALE);
+    build(&t, s, v, ctx, th, f.status == SOURCE_STALE);
     struct rect tr = canvas_rect(in.x, y, in.w, in.y + in.h - y);
     if (t.n == 0) {
         canvas_put_text(c, tr, tr.x + 1, tr.y, ROLE_DIM,
