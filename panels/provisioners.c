@@ -299,7 +299,8 @@ static void queue_detail(struct canvas *c, struct rect in, const struct snapshot
     panel_kv(c, in, y++, 16, "build p95", n, fmt_duration(b, sizeof b, q->build_p95_s), 14, ctx, s,
              NULL, 0);
     y++;
-    canvas_put_text(c, in, in.x + 1, y++, ROLE_HEADER, "pending jobs");
+    canvas_put_text(c, in, in.x + 1, y++, ROLE_HEADER,
+                    "pending jobs                            waiting  pos   why");
     const char *wait_why = q->daemons == 0 ? "no online daemon has these tags"
                            : q->idle > 0   ? "about to be picked up"
                                            : "every matching daemon is busy";
@@ -309,8 +310,10 @@ static void queue_detail(struct canvas *c, struct rect in, const struct snapshot
         if (!j->status || strcmp(j->status, "pending") != 0 || !same_tags(&j->tags, &q->tags)) {
             continue;
         }
-        canvas_printf(c, in, in.x + 2, y++, n, "%-36.36s %8s  %s", j->id ? j->id : "?",
-                      fmt_duration(b, sizeof b, j->age_s), wait_why);
+        char pos[32];
+        canvas_printf(c, in, in.x + 2, y++, n, "%-36.36s %8s  #%-4s %s", j->id ? j->id : "?",
+                      fmt_duration(b, sizeof b, j->age_s),
+                      fmt_num(pos, sizeof pos, j->queue_position, 0), wait_why);
         shown++;
     }
     for (size_t i = 0; i < p->nunrunnable && y < in.y + in.h; i++) {
@@ -318,8 +321,8 @@ static void queue_detail(struct canvas *c, struct rect in, const struct snapshot
         if (!same_tags(&j->tags, &q->tags)) {
             continue;
         }
-        canvas_printf(c, in, in.x + 2, y++, ROLE_CRIT, "%-36.36s %8s  %s", j->id ? j->id : "?",
-                      fmt_duration(b, sizeof b, j->age_s), why(j));
+        canvas_printf(c, in, in.x + 2, y++, ROLE_CRIT, "%-36.36s %8s  %-5s %s", j->id ? j->id : "?",
+                      fmt_duration(b, sizeof b, j->age_s), "", why(j));
         shown++;
     }
     if (!shown && y < in.y + in.h) {

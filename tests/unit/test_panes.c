@@ -84,9 +84,29 @@ static void sb_canvas(struct strbuf *b, const char *title, const struct canvas *
     free(r);
 }
 
+/* The fixtures, the incident ones with the pending jobs of the starved
+ * queue (the queue detail lists them with their ages and why they wait). */
 static struct snapshot *fixture(int which)
 {
-    return which == 0 ? fixsnap_incident(0) : which == 1 ? fixsnap_steady() : fixsnap_incident(1);
+    struct snapshot *s = which == 0   ? fixsnap_incident(0)
+                         : which == 1 ? fixsnap_steady()
+                                      : fixsnap_incident(1);
+    if (which != 1) {
+        struct tag org_tags[] = {{"scope", "organization"}, {"owner", ""}};
+        for (int i = 0; i < 3; i++) {
+            struct job *j = snapshot_add_job(s);
+            char id[64];
+            snprintf(id, sizeof id, "0b7c%04d-1111-4222-8333-444455556666", i);
+            j->id = snapshot_str(s, id);
+            j->organization = snapshot_str(s, "coder");
+            j->tags = snapshot_tagset(s, org_tags, 2);
+            j->status = snapshot_str(s, "pending");
+            j->type = snapshot_str(s, "workspace_build");
+            j->age_s = 540 - 200 * i;
+            j->queue_position = i + 1;
+        }
+    }
+    return s;
 }
 
 static const char *const fixture_names[] = {"incident", "steady", "hostile"};
