@@ -17,7 +17,7 @@
 
 static const char *const help[] = {
     "Capacity: cluster and quota headroom, and when it runs out.",
-    "Up/Down select a namespace, Enter every resource of its quota, Esc back, / filter, s sort",
+    "Capacity: select a namespace, Enter its quota resources, / s",
     NULL,
 };
 

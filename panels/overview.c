@@ -15,7 +15,7 @@
 
 static const char *const help[] = {
     "Overview: source statuses, the advisor's findings and the event timeline.",
-    "Up/Down select a finding, / filter, s sort findings",
+    "Overview: Up/Down select a finding, / filter, s sort",
     NULL,
 };
 

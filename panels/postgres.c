@@ -17,7 +17,7 @@
 
 static const char *const help[] = {
     "Postgres: connections, locks, transactions, replication, NOTIFY queue.",
-    "Enter the detail (connections by state, lock waits and blockers, replication), Esc back",
+    "Postgres: Enter (zoomed) connections, lock waits, replication",
     NULL,
 };
 

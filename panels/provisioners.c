@@ -17,7 +17,7 @@
 
 static const char *const help[] = {
     "Provisioners: build queues per tag set, jobs no daemon can take, daemons.",
-    "Up/Down select a queue or daemon, Enter its detail, Esc back, / filter, s sort",
+    "Provisioners: select a queue or daemon, Enter its detail, / s",
     NULL,
 };
 

@@ -15,7 +15,7 @@
 
 static const char *const help[] = {
     "Proxies: workspace proxies: status, version and latency from the bastion.",
-    "Up/Down select a proxy, Enter its detail, Esc back, / filter, s sort",
+    "Proxies: select a proxy, Enter its detail, / filter, s sort",
     NULL,
 };
 

@@ -15,7 +15,7 @@
 
 static const char *const help[] = {
     "Servers: coderd replicas, their latency, load and resources.",
-    "Up/Down select a replica, Enter its detail, Esc back, / filter, s sort",
+    "Servers: select a replica, Enter its detail, / filter, s sort",
     NULL,
 };
 

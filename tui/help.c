@@ -13,7 +13,19 @@ void help_draw(struct canvas *c, struct rect r, const char *const (*keys)[2])
 {
     r = canvas_rect_intersect(r, canvas_bounds(c));
     int w = r.w > 100 ? 100 : r.w;
-    struct rect box = canvas_rect(r.x + (r.w - w) / 2, r.y, w, r.h);
+    /* As tall as the lines (every pane help line when they fit). */
+    int nkeys = 0, nhelp = 0;
+    while (keys && keys[nkeys][0]) {
+        nkeys++;
+    }
+    for (int p = 0; p < PANE_COUNT; p++) {
+        for (const char *const *l = panes_get((enum pane_id)p)->help; l && *l; l++) {
+            nhelp++;
+        }
+    }
+    int h = 2 + 1 + nkeys + 1 + nhelp;
+    h = h > r.h ? r.h : h;
+    struct rect box = canvas_rect(r.x + (r.w - w) / 2, r.y, w, h);
     if (canvas_rect_empty(box)) {
         return;
     }
