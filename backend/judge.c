@@ -93,7 +93,9 @@ void judge_sources(const struct snapshot *s, const char *const *prefixes,
             first_disabled = first_disabled ? first_disabled : src;
             continue;
         }
-        if (!worst || rank(src->status) > rank(worst->status)) {
+        /* The worst status decides; among equals the oldest data. */
+        if (!worst || rank(src->status) > rank(worst->status) ||
+            (rank(src->status) == rank(worst->status) && src->last_ok < worst->last_ok)) {
             worst = src;
         }
     }

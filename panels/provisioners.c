@@ -154,7 +154,8 @@ static void build_daemons(struct ptab *t, const struct snapshot *s, const struct
         double seen = s->time - d->last_seen_at;
         ptab_set(r, D_SEEN, ROLE_NORMAL, fmt_duration(b, sizeof b, seen), seen);
     }
-    ptab_apply(t, v->filter, v->sort > D_NCOLS ? 0 : v->sort);
+    /* The sort key names a queue column: daemons keep their order. */
+    ptab_apply(t, v->filter, 0);
 }
 
 static void build_unrunnable(struct ptab *t, const struct snapshot *s, const struct pane_view *v)
