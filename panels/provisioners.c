@@ -49,10 +49,10 @@ static const struct ptab_col qcols[Q_NCOLS] = {
 
 enum { U_JOB, U_TAGS, U_AGE, U_WHY, U_NCOLS };
 static const struct ptab_col ucols[U_NCOLS] = {
-    [U_JOB] = {"job", 12, 0, false, 0, false},
+    [U_JOB] = {"job", 12, 36, false, 0, false},
     [U_TAGS] = {"tags", 16, 0, false, 2, false},
     [U_AGE] = {"waiting", 7, 0, true, 0, false},
-    [U_WHY] = {"why", 16, 60, false, 0, false},
+    [U_WHY] = {"why", 24, 0, false, 0, false},
 };
 
 enum { D_NAME, D_ORG, D_TAGS, D_STATUS, D_VERSION, D_JOB, D_SEEN, D_NCOLS };
