@@ -111,6 +111,12 @@ enum role panel_role_above(double v, double warn, double crit)
     return isnan(v) ? ROLE_DIM : panel_role_of(judge_level(v, warn, crit));
 }
 
+enum role panel_role_ratio(double v, double warn, double crit, enum role otherwise)
+{
+    enum severity sev = judge_level(v, warn, crit);
+    return isnan(v) || sev == SEV_OK ? otherwise : panel_role_of(sev);
+}
+
 const struct advisor_thresholds *panel_thresholds(const struct pane_ctx *ctx,
                                                   struct advisor_thresholds *storage)
 {

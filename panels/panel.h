@@ -104,6 +104,9 @@ int panel_wrap(struct canvas *c, struct rect clip, int x, int y, enum role role,
  * threshold pair (unknown: dim). */
 enum role panel_role_of(enum severity sev);
 enum role panel_role_above(double v, double warn, double crit);
+/* Like panel_role_above, but `otherwise` for an unknown value and for one
+ * below the warning (a ratio whose value is shown elsewhere). */
+enum role panel_role_ratio(double v, double warn, double crit, enum role otherwise);
 
 /* The thresholds of ctx, or the advisor's defaults copied into storage. */
 const struct advisor_thresholds *panel_thresholds(const struct pane_ctx *ctx,

@@ -205,11 +205,8 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
     canvas_put_text(c, r, r.x + 1, y++, ROLE_TITLE, "Postgres: connections by state");
     double max = pg->connections.max;
     bar(c, r, y++, "used", pg->connections.used, max,
-        panel_role_above(pg->connections.used / max, th->pg_connections_warn,
-                         th->pg_connections_crit) == ROLE_DIM
-            ? n
-            : panel_role_above(pg->connections.used / max, th->pg_connections_warn,
-                               th->pg_connections_crit));
+        panel_role_ratio(pg->connections.used / max, th->pg_connections_warn,
+                         th->pg_connections_crit, n));
     bar(c, r, y++, "active", pg->connections.active, max, n);
     bar(c, r, y++, "idle", pg->connections.idle, max, n);
     bar(c, r, y++, "idle in transaction", pg->connections.idle_in_transaction, max,

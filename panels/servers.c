@@ -119,19 +119,14 @@ static void build(struct ptab *t, const struct snapshot *s, const struct pane_vi
         snprintf(series, sizeof series, "server/%s/cpu_cores", host(sv));
         double peak = panel_peak(ctx, s, series, 86400);
         ptab_set(r, C_PEAK,
-                 isnan(peak) ? ROLE_DIM
-                 : panel_role_above(peak / sv->cpu_cores_available, th->utilisation_warn,
-                                    th->utilisation_crit) == ROLE_DIM
-                     ? ROLE_NORMAL
-                     : panel_role_above(peak / sv->cpu_cores_available, th->utilisation_warn,
-                                        th->utilisation_crit),
+                 isnan(peak)
+                     ? ROLE_DIM
+                     : panel_role_ratio(peak / sv->cpu_cores_available, th->utilisation_warn,
+                                        th->utilisation_crit, ROLE_NORMAL),
                  fmt_num(b, sizeof b, peak, 1), peak);
         ptab_set(r, C_RSS,
-                 panel_role_above(sv->rss_bytes / sv->memory_available_bytes, th->utilisation_warn,
-                                  th->utilisation_crit) == ROLE_DIM
-                     ? ROLE_NORMAL
-                     : panel_role_above(sv->rss_bytes / sv->memory_available_bytes,
-                                        th->utilisation_warn, th->utilisation_crit),
+                 panel_role_ratio(sv->rss_bytes / sv->memory_available_bytes, th->utilisation_warn,
+                                  th->utilisation_crit, ROLE_NORMAL),
                  fmt_bytes(b, sizeof b, sv->rss_bytes), sv->rss_bytes);
         if (isnan(sv->max_fds)) {
             ptab_set(r, C_FDS, ROLE_NORMAL, fmt_num(b, sizeof b, sv->open_fds, 0), sv->open_fds);
