@@ -66,13 +66,28 @@ static int rank(enum source_status st)
     }
 }
 
+/* What a disabled source lacks: a licence, a permission, or configuration. */
+static const char *disabled_word(const struct source_state *src)
+{
+    switch (src->reason) {
+    case REASON_NO_PERMISSION:
+        return "no permission";
+    case REASON_NEEDS_PREMIUM:
+        return "needs a Premium licence";
+    default:
+        return "disabled";
+    }
+}
+
 /* Appends "; NAME disabled: HINT" to buf. */
 static void append_disabled(char *buf, size_t n, const struct source_state *src)
 {
     size_t o = strlen(buf);
     if (o < n) {
-        snprintf(buf + o, n - o, "; %s disabled: %s", src->name ? src->name : "?",
-                 src->hint ? src->hint : "not configured");
+        snprintf(buf + o, n - o, "; %s %s: %s", src->name ? src->name : "?", disabled_word(src),
+                 src->hint    ? src->hint
+                 : src->error ? src->error
+                              : "not configured");
     }
 }
 
@@ -111,8 +126,7 @@ void judge_sources(const struct snapshot *s, const char *const *prefixes,
         worst = first_disabled;
         out->status = SOURCE_DISABLED;
         out->no_permission = worst->reason == REASON_NO_PERMISSION;
-        snprintf(out->text, sizeof out->text, "%s: %s",
-                 out->no_permission ? "no permission" : "disabled",
+        snprintf(out->text, sizeof out->text, "%s: %s", disabled_word(worst),
                  worst->hint    ? worst->hint
                  : worst->error ? worst->error
                                 : "not configured");

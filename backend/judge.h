@@ -25,8 +25,9 @@ struct judge_freshness {
     bool none;          /* no source of the section is known at all */
     size_t ndisabled;   /* sources of the section that are disabled */
     /* "ok, as of 2s ago", "stale (last good 1m35s ago): ...", "error: ...",
-     * "disabled: set X to enable", "no permission: ...", plus
-     * "; NAME disabled: HINT" for a disabled source beside working ones. */
+     * "disabled: set X to enable", "no permission: ...", "needs a Premium
+     * licence: ...", plus "; NAME disabled: HINT" (or "NAME no permission:
+     * ...") for a disabled source beside working ones. */
     char text[JUDGE_TEXT_MAX];
 };
 

@@ -84,6 +84,15 @@ TEST(judge_error_and_no_permission)
     CHECK_STR(f.text, "error: connection refused");
     judge_sources(s, judge_section_prefixes("provisioners"), &f);
     CHECK_STR(f.text, "waiting for the first answer from coder-api");
+    /* A source switched off for want of a licence or a permission says so. */
+    src(s, "coder-proxies", "coder", SOURCE_DISABLED, NAN, "404 for this token", NULL)->reason =
+        REASON_NO_PERMISSION;
+    src(s, "proxy-health", "proxy-health", SOURCE_DISABLED, NAN, NULL, "an Enterprise feature")
+        ->reason = REASON_NEEDS_PREMIUM;
+    judge_sources(s, judge_section_prefixes("proxies"), &f);
+    CHECK_STR(f.text, "waiting for the first answer from coder-api; coder-proxies no permission: "
+                      "404 for this token; proxy-health needs a Premium licence: an Enterprise "
+                      "feature");
     snapshot_unref(s);
 }
 
