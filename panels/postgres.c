@@ -124,6 +124,16 @@ static void full(struct canvas *c, struct rect r, const struct snapshot *s,
     panel_kv(c, r, y++, 20, "version", n, line, 20, ctx, s, NULL, 0);
     panel_kv(c, r, y++, 20, "round trip", n, fmt_ms(b, sizeof b, pg->rtt_ms), 14, ctx, s,
              "postgres/rtt_ms", sw);
+    /* coderd's own view: the slowest replica's database_latency. */
+    double coderd = NAN;
+    for (size_t i = 0; i < s->nservers; i++) {
+        double l = s->servers[i].db_latency_ms;
+        coderd = isnan(coderd) || l > coderd ? l : coderd;
+    }
+    panel_kv(c, r, y++, 20, "from coderd (worst)",
+             panel_role_ratio(coderd, th->db_latency_warn_ms, th->db_latency_crit_ms,
+                              isnan(coderd) ? ROLE_DIM : n),
+             fmt_ms(b, sizeof b, coderd), 14, ctx, s, NULL, 0);
     if (isnan(pg->connections.max)) {
         fmt_num(line, sizeof line, pg->connections.used, 0);
     } else {
