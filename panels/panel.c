@@ -73,17 +73,16 @@ int panel_wrap(struct canvas *c, struct rect clip, int x, int y, enum role role,
         }
         bool last_line = y + lines == clip.y + clip.h - 1;
         if (best == 0 || last_line) {
-            /* No word fits, or no more room: write the rest, truncated. */
-            canvas_put_text(c, clip, x, y + lines, role, p);
+            /* No more room: the rest, truncated; or a word longer than the
+             * line: that word alone, truncated, and on to the next. */
+            size_t wl = strcspn(p, " ");
+            canvas_put_textn(c, clip, x, y + lines, role, p, last_line ? strlen(p) : wl);
             lines++;
-            if (best == 0) {
-                /* Skip the over-long word. */
-                while (*p && *p != ' ') {
-                    p++;
-                }
-                continue;
+            if (last_line) {
+                break;
             }
-            break;
+            p += wl;
+            continue;
         }
         canvas_put_textn(c, clip, x, y + lines, role, p, best);
         lines++;

@@ -696,3 +696,18 @@ out:
         snapshot_unref(snaps[i]);
     }
 }
+
+TEST(panes_wrap_words)
+{
+    utf8_locale();
+    struct canvas *c = canvas_new(12, 4, false);
+    int n = panel_wrap(c, canvas_rect(0, 0, 12, 4), 0, 0, ROLE_NORMAL,
+                       "disabled: set --kubeconfig-file-is-long FILE to enable it now");
+    char *t = canvas_dump_text(c);
+    /* Whole words per line, an over-long word cut alone, the last line
+     * truncated with the mark. */
+    CHECK_STR(t, "disabled:\nset\n--kubeconfi…\nFILE to ena…\n");
+    CHECK_INT(n, 4);
+    free(t);
+    canvas_free(c);
+}
