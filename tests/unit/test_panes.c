@@ -711,3 +711,37 @@ TEST(panes_wrap_words)
     free(t);
     canvas_free(c);
 }
+
+TEST(panes_selection_stays_on_the_rows_and_gone_rows_say_so)
+{
+    struct snapshot *s = fixsnap_incident(0);
+    struct pane_view pv = {.selected = -1};
+    /* Three proxies: Down past the end stays on the last. */
+    for (int i = 0; i < 10; i++) {
+        pane_proxies.key(&pv, s, KEYS_DOWN);
+    }
+    CHECK_INT(pv.selected, 2);
+    CHECK(pane_proxies.key(&pv, s, KEYS_HOME));
+    CHECK_INT(pv.selected, 0);
+    CHECK(pane_proxies.key(&pv, s, KEYS_PAGE_DOWN));
+    CHECK_INT(pv.selected, 2);
+    CHECK(pane_proxies.key(&pv, s, 'g'));
+    CHECK_INT(pv.selected, 0);
+    /* A filter matching nothing leaves nothing to select. */
+    snprintf(pv.filter, sizeof pv.filter, "no-such-proxy");
+    CHECK(pane_proxies.key(&pv, s, KEYS_DOWN));
+    CHECK_INT(pv.selected, -1);
+    CHECK(!pane_proxies.key(&pv, s, KEYS_ENTER));
+    char *t = pane_text(PANE_PROXIES, s, 120, 10, &pv, NULL, NULL);
+    CHECK(strstr(t, "no proxy matches the filter") != NULL);
+    free(t);
+    /* A detail whose row left the snapshot says so instead of showing
+     * another row's numbers. */
+    struct pane_view dv = {.zoomed = true, .selected = -1, .detail = true};
+    snprintf(dv.detail_key, sizeof dv.detail_key, "coder-9");
+    t = pane_text(PANE_SERVERS, s, 120, 20, &dv, NULL, NULL);
+    CHECK(strstr(t, "not in this snapshot") != NULL);
+    CHECK(strstr(t, "ms") == NULL);
+    free(t);
+    snapshot_unref(s);
+}
