@@ -1,22 +1,331 @@
 /*
- * The Capacity pane: cluster and quota headroom, and when it runs out.
- * Placeholder until the console issue fills it: its frame, its title and a
- * "no data yet" line. Draws only inside its rectangle.
+ * The Capacity pane: cluster CPU, memory and pods requested against
+ * allocatable with the headroom left, namespace quotas (the tightest
+ * resource of each; Enter lists every resource used/hard), the soft limits
+ * declared in the config and Coder quota budgets. Coloured by the advisor's
+ * headroom thresholds. Draws only inside its rectangle.
  */
 #include "panels/panel.h"
+#include "panels/ptab.h"
 
-#include <stddef.h>
+#include "backend/fmt.h"
+#include "backend/judge.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 static const char *const help[] = {
     "Capacity: cluster and quota headroom, and when it runs out.",
+    "Capacity: select a namespace, Enter its quota resources, / s",
     NULL,
 };
 
-static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
-                 const struct pane_view *v)
+enum { N_NAME, N_TIGHT, N_USED, N_PCT, N_TREND, N_COUNT, N_NCOLS };
+static const struct ptab_col ncols[N_NCOLS] = {
+    [N_NAME] = {"namespace", 14, 36, false, 0, false},
+    [N_TIGHT] = {"tightest", 15, 0, false, 1, false},
+    [N_USED] = {"used/hard", 15, 0, true, 2, false},
+    [N_PCT] = {"used", 5, 0, true, 0, false},
+    [N_TREND] = {"trend", 12, 0, false, 3, true},
+    [N_COUNT] = {"quotas", 6, 0, true, 4, false},
+};
+
+enum { Q_USER, Q_ORG, Q_USED, Q_BUDGET, Q_PCT, Q_NCOLS };
+static const struct ptab_col qcols[Q_NCOLS] = {
+    [Q_USER] = {"coder quota: user", 18, 30, false, 0, false},
+    [Q_ORG] = {"org", 10, 0, false, 2, false},
+    [Q_USED] = {"consumed", 8, 0, true, 0, false},
+    [Q_BUDGET] = {"budget", 8, 0, true, 0, false},
+    [Q_PCT] = {"used", 5, 0, true, 1, false},
+};
+
+static bool is_bytes(const char *resource)
 {
-    struct rect inner = panel_frame(c, r, &pane_capacity, v);
-    panel_no_data(c, inner, s);
+    return resource && (strstr(resource, "memory") || strstr(resource, "storage"));
+}
+
+static const char *amount(char *buf, size_t n, const char *resource, double v)
+{
+    return is_bytes(resource) ? fmt_bytes(buf, n, v) : fmt_num(buf, n, v, 1);
+}
+
+static enum role head_role(const struct advisor_thresholds *th, double used, double total)
+{
+    if (isnan(used) || isnan(total)) {
+        return ROLE_DIM;
+    }
+    return panel_role_of(judge_headroom(th, used, total));
+}
+
+static void build_ns(struct ptab *t, const struct snapshot *s, const struct pane_view *v,
+                     const struct advisor_thresholds *th, bool stale)
+{
+    char b[64], b2[64], b3[64];
+    const struct capacity *cap = &s->capacity;
+    ptab_init(t, ncols, N_NCOLS);
+    t->stale = stale;
+    for (size_t i = 0; i < cap->nnamespaces; i++) {
+        const struct namespace_quota *ns = &cap->namespaces[i];
+        struct ptab_row *r = ptab_add(t, ns->name ? ns->name : "?", (int)i);
+        if (!r) {
+            break;
+        }
+        const struct quantity_pair *tight = NULL;
+        for (size_t j = 0; j < ns->nresources; j++) {
+            const struct quantity_pair *q = &ns->resources[j];
+            if (!isnan(q->used / q->hard) &&
+                (!tight || q->used / q->hard > tight->used / tight->hard)) {
+                tight = q;
+            }
+        }
+        ptab_set(r, N_NAME, ROLE_NORMAL, ns->name, NAN);
+        ptab_setf(r, N_COUNT, ROLE_NORMAL, (double)ns->nresources, "%zu", ns->nresources);
+        if (!tight) {
+            ptab_set(r, N_TIGHT, ROLE_DIM, FMT_UNKNOWN, NAN);
+            ptab_set(r, N_USED, ROLE_DIM, FMT_UNKNOWN, NAN);
+            ptab_set(r, N_PCT, ROLE_DIM, FMT_UNKNOWN, NAN);
+            continue;
+        }
+        snprintf(r->series, sizeof r->series, "namespace/%s/%s/used", ns->name ? ns->name : "?",
+                 tight->resource ? tight->resource : "?");
+        ptab_set(r, N_TIGHT, ROLE_NORMAL, tight->resource, NAN);
+        ptab_setf(r, N_USED, ROLE_NORMAL, tight->used, "%s/%s",
+                  amount(b, sizeof b, tight->resource, tight->used),
+                  amount(b2, sizeof b2, tight->resource, tight->hard));
+        double f = tight->used / tight->hard;
+        ptab_set(r, N_PCT, head_role(th, tight->used, tight->hard), fmt_pct(b3, sizeof b3, f), f);
+    }
+    ptab_apply(t, v->filter, v->sort);
+}
+
+static void build_quota(struct ptab *t, const struct snapshot *s, const struct pane_view *v,
+                        const struct advisor_thresholds *th)
+{
+    char b[64];
+    const struct capacity *cap = &s->capacity;
+    ptab_init(t, qcols, Q_NCOLS);
+    for (size_t i = 0; i < cap->ncoder_quota; i++) {
+        const struct coder_quota *q = &cap->coder_quota[i];
+        struct ptab_row *r = ptab_add(t, q->user, (int)i);
+        if (!r) {
+            break;
+        }
+        double f = q->credits_consumed / q->budget;
+        ptab_set(r, Q_USER, ROLE_NORMAL, q->user, NAN);
+        ptab_set(r, Q_ORG, ROLE_NORMAL, q->organization, NAN);
+        ptab_set(r, Q_USED, head_role(th, q->credits_consumed, q->budget),
+                 fmt_num(b, sizeof b, q->credits_consumed, 0), q->credits_consumed);
+        ptab_set(r, Q_BUDGET, ROLE_NORMAL, fmt_num(b, sizeof b, q->budget, 0), q->budget);
+        ptab_set(r, Q_PCT, head_role(th, q->credits_consumed, q->budget), fmt_pct(b, sizeof b, f),
+                 f);
+    }
+    /* Nearest to exhaustion first. */
+    ptab_apply(t, v->filter, Q_PCT + 1);
+}
+
+static const char *row_id(const struct snapshot *s, const struct pane_view *v, int row, char *buf,
+                          size_t n)
+{
+    struct ptab t;
+    struct advisor_thresholds th;
+    advisor_thresholds_default(&th);
+    build_ns(&t, s, v, &th, false);
+    const char *id = NULL;
+    if (row >= 0 && (size_t)row < t.n) {
+        snprintf(buf, n, "%s", t.rows[row].id);
+        id = buf;
+    }
+    ptab_fini(&t);
+    return id;
+}
+
+static bool key(struct pane_view *v, const struct snapshot *s, int k)
+{
+    int n = 0;
+    if (s) {
+        struct ptab t;
+        struct advisor_thresholds th;
+        advisor_thresholds_default(&th);
+        build_ns(&t, s, v, &th, false);
+        n = (int)t.n;
+        ptab_fini(&t);
+    }
+    return panel_key_rows(v, s, k, n, N_NCOLS + 1, row_id);
+}
+
+/* "566 of 640 cores  88%  12% left" with the series' sparkline. */
+static void used_line(struct canvas *c, struct rect r, int y, int lw, const char *label,
+                      double used, double total, bool bytes, const char *unit,
+                      const struct pane_ctx *ctx, const struct snapshot *s,
+                      const struct advisor_thresholds *th, const char *series, enum role normal)
+{
+    char u[32], h[32], p[16], left[16], line[128];
+    if (bytes) {
+        fmt_bytes(u, sizeof u, used);
+        fmt_bytes(h, sizeof h, total);
+    } else {
+        fmt_num(u, sizeof u, used, 1);
+        fmt_num(h, sizeof h, total, 1);
+    }
+    fmt_pct(p, sizeof p, used / total);
+    fmt_pct(left, sizeof left, 1 - used / total);
+    snprintf(line, sizeof line, "%s of %s%s%s  %s, %s left", u, h, unit ? " " : "",
+             unit ? unit : "", p, left);
+    enum role role = head_role(th, used, total);
+    panel_kv(c, r, y, lw, label, role == ROLE_NORMAL ? normal : role, line, 36, ctx, s, series, 30);
+}
+
+static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
+                   const struct pane_view *v, const struct pane_ctx *ctx,
+                   const struct advisor_thresholds *th, enum role n)
+{
+    const struct namespace_quota *ns = NULL;
+    for (size_t i = 0; i < s->capacity.nnamespaces && !ns; i++) {
+        const char *name = s->capacity.namespaces[i].name;
+        if (strcmp(name ? name : "?", v->detail_key) == 0) {
+            ns = &s->capacity.namespaces[i];
+        }
+    }
+    int y = r.y;
+    canvas_printf(c, r, r.x + 1, y++, ROLE_TITLE, "Namespace %s", v->detail_key);
+    if (!ns) {
+        canvas_put_text(c, r, r.x + 1, y, ROLE_DIM, "not in this snapshot (Esc: back)");
+        return;
+    }
+    panel_kv(c, r, y++, 22, "limit range defaults",
+             ns->limitrange_defaults == TRI_FALSE ? ROLE_WARN : n,
+             ns->limitrange_defaults == TRI_TRUE    ? "yes"
+             : ns->limitrange_defaults == TRI_FALSE ? "none: pods without requests are rejected"
+                                                    : FMT_UNKNOWN,
+             44, ctx, s, NULL, 0);
+    for (size_t j = 0; j < ns->nresources && y < r.y + r.h; j++) {
+        const struct quantity_pair *q = &ns->resources[j];
+        char series[PANE_KEY_MAX];
+        snprintf(series, sizeof series, "namespace/%s/%s/used", ns->name ? ns->name : "?",
+                 q->resource ? q->resource : "?");
+        used_line(c, r, y++, 22, q->resource ? q->resource : "?", q->used, q->hard,
+                  is_bytes(q->resource), NULL, ctx, s, th, series, n);
+    }
+}
+
+static void compact(struct canvas *c, struct rect in, const struct snapshot *s,
+                    const struct panel_fresh *f, const struct advisor_thresholds *th)
+{
+    char b[16];
+    const struct capacity *cap = &s->capacity;
+    struct rect r = canvas_rect(in.x + 1, in.y, in.w - 1, in.h);
+    if (!f->show_numbers) {
+        panel_wrap(c, r, r.x, r.y, f->role, f->text);
+        return;
+    }
+    enum role n = f->status == SOURCE_STALE ? ROLE_STALE : ROLE_NORMAL;
+    int x = canvas_put_text(c, r, r.x, r.y, ROLE_DIM, "cpu ");
+    enum role role =
+        head_role(th, cap->cluster.cpu_requested_cores, cap->cluster.cpu_allocatable_cores);
+    x = canvas_put_text(
+        c, r, x, r.y, role == ROLE_NORMAL ? n : role,
+        fmt_pct(b, sizeof b,
+                cap->cluster.cpu_requested_cores / cap->cluster.cpu_allocatable_cores));
+    x = canvas_put_text(c, r, x + 1, r.y, ROLE_DIM, "mem ");
+    role =
+        head_role(th, cap->cluster.memory_requested_bytes, cap->cluster.memory_allocatable_bytes);
+    canvas_put_text(
+        c, r, x, r.y, role == ROLE_NORMAL ? n : role,
+        fmt_pct(b, sizeof b,
+                cap->cluster.memory_requested_bytes / cap->cluster.memory_allocatable_bytes));
+    const char *sh = panel_fresh_short(f);
+    if (sh) {
+        canvas_put_text(c, r, r.x, r.y + 1, f->role, sh);
+    }
+    struct pane_view v = {.selected = -1};
+    struct ptab t;
+    build_ns(&t, s, &v, th, false);
+    ptab_apply(&t, "", N_PCT + 1);
+    if (t.n) {
+        x = canvas_put_text(c, r, r.x, r.y + 2, ROLE_DIM, "ns ");
+        x = canvas_put_text(c, r, x, r.y + 2, t.rows[0].c[N_PCT].role, t.rows[0].c[N_PCT].text);
+        canvas_put_text(c, r, x + 1, r.y + 2, ROLE_NORMAL, t.rows[0].id);
+    }
+    ptab_fini(&t);
+}
+
+static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
+                 const struct pane_view *v, const struct pane_ctx *ctx)
+{
+    char b[64];
+    struct rect in = panel_frame(c, r, &pane_capacity, v);
+    if (!s) {
+        panel_no_data(c, in, s);
+        return;
+    }
+    struct advisor_thresholds thd;
+    const struct advisor_thresholds *th = panel_thresholds(ctx, &thd);
+    struct panel_fresh f;
+    panel_freshness(s, "capacity", &f);
+    if (v->compact) {
+        compact(c, in, s, &f, th);
+        return;
+    }
+    int y = in.y + panel_fresh_line(c, in, &f, f.show_numbers ? 2 : in.h);
+    enum role n = f.status == SOURCE_STALE ? ROLE_STALE : ROLE_NORMAL;
+    const struct capacity *cap = &s->capacity;
+    int bottom = in.y + in.h;
+    if (f.show_numbers) {
+        struct rect body = canvas_rect(in.x, y, in.w, bottom - y);
+        if (v->detail) {
+            detail(c, body, s, v, ctx, th, n);
+            return;
+        }
+        used_line(c, in, y++, 14, "cpu requested", cap->cluster.cpu_requested_cores,
+                  cap->cluster.cpu_allocatable_cores, false, "cores", ctx, s, th,
+                  "cluster/cpu_requested_cores", n);
+        used_line(c, in, y++, 14, "memory", cap->cluster.memory_requested_bytes,
+                  cap->cluster.memory_allocatable_bytes, true, NULL, ctx, s, th,
+                  "cluster/memory_requested_bytes", n);
+        used_line(c, in, y++, 14, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, false,
+                  NULL, ctx, s, th, "cluster/pods", n);
+        char line[96], b2[32];
+        snprintf(line, sizeof line, "%s nodes, %s pods unschedulable",
+                 fmt_num(b, sizeof b, cap->cluster.nodes, 0),
+                 fmt_num(b2, sizeof b2, cap->cluster.pods_unschedulable, 0));
+        panel_kv(c, in, y++, 14, "nodes", cap->cluster.pods_unschedulable > 0 ? ROLE_WARN : n, line,
+                 40, ctx, s, NULL, 0);
+        struct ptab t;
+        build_ns(&t, s, v, th, f.status == SOURCE_STALE);
+        if (t.n && y + 1 < bottom) {
+            y++;
+            int want = (int)t.n + 1;
+            int h = want < bottom - y ? want : bottom - y;
+            int first = panel_first_row(v, (int)t.n, h - 1);
+            y += ptab_draw(c, canvas_rect(in.x, y, in.w, h), &t, first, v->selected, v->focused,
+                           ctx, s, panel_window(ctx));
+        }
+        ptab_fini(&t);
+    }
+    /* Declared limits and Coder quotas come from the config and the Coder
+     * API, not from Kubernetes: shown whatever the cluster source says. */
+    if (cap->nsoft_limits && y + 1 < bottom) {
+        y++;
+        canvas_put_text(c, in, in.x + 1, y++, ROLE_HEADER, "declared limits");
+        for (size_t i = 0; i < cap->nsoft_limits && y < bottom; i++) {
+            const struct soft_limit *l = &cap->soft_limits[i];
+            char series[PANE_KEY_MAX];
+            snprintf(series, sizeof series, "limit/%s/used", l->name ? l->name : "?");
+            used_line(c, in, y++, 22, l->name ? l->name : "?", l->used, l->limit, false, NULL, ctx,
+                      s, th, series, ROLE_NORMAL);
+        }
+    }
+    struct ptab q;
+    build_quota(&q, s, v, th);
+    if (q.n && y + 1 < bottom) {
+        y++;
+        int want = (int)q.n + 1;
+        int h = want < bottom - y ? want : bottom - y;
+        ptab_draw(c, canvas_rect(in.x, y, in.w, h), &q, 0, -1, false, ctx, s, panel_window(ctx));
+    }
+    ptab_fini(&q);
+    panel_view_badge(c, r, v, v->sort > 0 && v->sort <= N_NCOLS ? ncols[v->sort - 1].name : NULL);
 }
 
 const struct pane_ops pane_capacity = {
@@ -26,6 +335,6 @@ const struct pane_ops pane_capacity = {
     .min_w = 50,
     .min_h = 6,
     .draw = draw,
-    .key = NULL,
+    .key = key,
     .help = help,
 };

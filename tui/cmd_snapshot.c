@@ -14,10 +14,13 @@
 #include "backend/timespec.h"
 #include "tui/commands.h"
 #include "tui/doc.h"
+#include "tui/glyphs.h"
 #include "tui/outfile.h"
+#include "tui/textrender.h"
 #include "tui/writers.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +32,13 @@
 static void snapshot_usage(FILE *f)
 {
     fputs("Usage: scaletop snapshot [--at TIME] [--format text|md|json|html] [-o FILE]\n"
-          "                         [--window SECONDS] [common options]\n"
+          "                         [--width N] [--window SECONDS] [common options]\n"
           "One snapshot of the deployment: live (two polls --window seconds apart,\n"
           "default 3) or, with --at, from the history file. -o writes FILE (mode 0600)\n"
           "instead of standard output ('-' means standard output); without --format\n"
-          "the format follows FILE's extension (.json, .md, .html, .txt).\n"
+          "the format follows FILE's extension (.json, .md, .html, .txt). The text\n"
+          "format draws every pane as the console does, --width N columns wide\n"
+          "(default 120), in ASCII unless the locale is UTF-8.\n"
           "See 'scaletop --help' for the options that say where the deployment is.\n",
           f);
 }
@@ -54,10 +59,15 @@ static const char *format_from_path(const char *path)
     return NULL;
 }
 
-/* The document in `format` (json, md or html); caller frees. */
-static char *render(const struct snapshot *snap, const char *format, bool utc)
+/* The document in `format` (text, json, md or html); caller frees. */
+static char *render(const struct snapshot *snap, const char *format, bool utc, int width)
 {
     struct strbuf b = {0};
+    if (strcmp(format, "text") == 0) {
+        /* UTF-8 glyphs only when the user's locale says the terminal takes them. */
+        setlocale(LC_CTYPE, "");
+        return textrender_snapshot(snap, NULL, width, !glyphs_locale_is_utf8(), utc);
+    }
     if (strcmp(format, "json") == 0) {
         char *json = snapshot_json_dump(snap, 1);
         strbuf_puts(&b, json);
@@ -79,12 +89,13 @@ static char *render(const struct snapshot *snap, const char *format, bool utc)
 
 int cmd_snapshot(int argc, char **argv)
 {
-    static const char *const extra[] = {"--format=", "-o=", "--output=", "--at=", NULL};
+    static const char *const extra[] = {"--format=", "-o=", "--output=", "--at=", "--width=", NULL};
     struct config cfg;
     struct err e = {{0}};
     char **rest = NULL;
     int nrest = 0, rc = 2;
     const char *format = NULL, *out = NULL, *at = NULL;
+    int width = 120;
 
     config_defaults(&cfg);
     if (config_load(&cfg, argc, argv, extra, &rest, &nrest, &e) < 0) {
@@ -103,6 +114,15 @@ int cmd_snapshot(int argc, char **argv)
             out = rest[++i];
         } else if (strcmp(rest[i], "--at") == 0) {
             at = rest[++i];
+        } else if (strcmp(rest[i], "--width") == 0) {
+            char *end;
+            const char *w = rest[++i];
+            long n = w ? strtol(w, &end, 10) : 0;
+            if (!w || *end || n < 40 || n > 1000) {
+                rc = cmd_usage_error("snapshot: --width wants a number of columns, 40 to 1000");
+                goto out;
+            }
+            width = (int)n;
         } else {
             rc = cmd_usage_error("snapshot: unexpected argument '%s'", rest[i]);
             goto out;
@@ -112,13 +132,9 @@ int cmd_snapshot(int argc, char **argv)
         format = out ? format_from_path(out) : NULL;
         format = format ? format : "text";
     }
-    if (strcmp(format, "json") != 0 && strcmp(format, "md") != 0 && strcmp(format, "html") != 0) {
-        if (strcmp(format, "text") != 0) {
-            rc = cmd_usage_error("snapshot: unknown format '%s' (text, md, json or html)", format);
-        } else {
-            fprintf(stderr, "scaletop: snapshot: format text not available yet; use --format "
-                            "json, md or html\n");
-        }
+    if (strcmp(format, "json") != 0 && strcmp(format, "md") != 0 && strcmp(format, "html") != 0 &&
+        strcmp(format, "text") != 0) {
+        rc = cmd_usage_error("snapshot: unknown format '%s' (text, md, json or html)", format);
         goto out;
     }
     if (at) {
@@ -137,7 +153,7 @@ int cmd_snapshot(int argc, char **argv)
     struct collect *c = collect_new(&cfg, sources_list, sources_count());
     struct snapshot *snap = collect_once(c, cfg.window_s);
     collect_free(c);
-    char *text = render(snap, format, cfg.utc);
+    char *text = render(snap, format, cfg.utc, width);
     rc = outfile_emit(out, text, "snapshot", &e) < 0 ? 1 : 0;
     if (rc != 0) {
         fprintf(stderr, "scaletop: %s\n", e.msg);

@@ -7,6 +7,7 @@
 #include "tui/doc.h"
 
 #include "backend/fmt.h"
+#include "backend/judge.h"
 #include "backend/xalloc.h"
 
 #include <math.h>
@@ -130,59 +131,13 @@ static enum doc_role status_role(enum source_status st)
     }
 }
 
-/* The section's freshness line from the sources whose kind or name starts
- * with one of the given prefixes: the worst of them decides. */
-static void section_status(struct doc_section *sec, const struct snapshot *s,
-                           const char *const *prefixes)
+/* The section's freshness line, judged as the console's panes judge it. */
+static void section_status(struct doc_section *sec, const struct snapshot *s, const char *section)
 {
-    const struct source_state *worst = NULL;
-    int rank[] = {[SOURCE_OK] = 0,
-                  [SOURCE_NEVER] = 1,
-                  [SOURCE_STALE] = 2,
-                  [SOURCE_ERROR] = 4,
-                  [SOURCE_DISABLED] = 3};
-    for (size_t i = 0; i < s->nsources; i++) {
-        const struct source_state *src = &s->sources[i];
-        for (const char *const *p = prefixes; *p; p++) {
-            if ((src->kind && strncmp(src->kind, *p, strlen(*p)) == 0) ||
-                (src->name && strncmp(src->name, *p, strlen(*p)) == 0)) {
-                if (!worst || rank[src->status] > rank[worst->status]) {
-                    worst = src;
-                }
-                break;
-            }
-        }
-    }
-    char buf[600], ago[32];
-    if (!worst) {
-        sec->status = xstrdup("no source configured");
-        sec->status_role = DOC_DIM;
-        return;
-    }
-    switch (worst->status) {
-    case SOURCE_OK:
-        snprintf(buf, sizeof buf, "ok, as of %s ago",
-                 fmt_duration(ago, sizeof ago, s->time - worst->last_ok));
-        break;
-    case SOURCE_DISABLED:
-        snprintf(buf, sizeof buf, "disabled: %s",
-                 worst->hint    ? worst->hint
-                 : worst->error ? worst->error
-                                : "not configured");
-        break;
-    case SOURCE_NEVER:
-        snprintf(buf, sizeof buf, "waiting for the first answer from %s", worst->name);
-        break;
-    case SOURCE_STALE:
-        snprintf(buf, sizeof buf, "stale (last good %s ago): %s",
-                 fmt_duration(ago, sizeof ago, s->time - worst->last_ok),
-                 worst->error ? worst->error : "no fresh data");
-        break;
-    default:
-        snprintf(buf, sizeof buf, "error: %s", worst->error ? worst->error : "unknown");
-    }
-    sec->status = xstrdup(buf);
-    sec->status_role = status_role(worst->status);
+    struct judge_freshness f;
+    judge_sources(s, judge_section_prefixes(section), &f);
+    sec->status = xstrdup(f.text);
+    sec->status_role = f.none ? DOC_DIM : status_role(f.status);
 }
 
 static void overview(struct doc *d, const struct snapshot *s, int utc)
@@ -228,16 +183,31 @@ static void overview(struct doc *d, const struct snapshot *s, int utc)
     }
 }
 
+/* The role of a value judged against a threshold pair of the advisor;
+ * unknown values are dim. */
 static enum doc_role above(double v, double warn, double crit)
 {
-    return isnan(v) ? DOC_DIM : v >= crit ? DOC_CRIT : v >= warn ? DOC_WARN : DOC_NORMAL;
+    if (isnan(v)) {
+        return DOC_DIM;
+    }
+    enum severity sev = judge_level(v, warn, crit);
+    return sev == SEV_OK ? DOC_NORMAL : doc_role_of_severity(sev);
 }
 
-static void servers(struct doc *d, const struct snapshot *s)
+static enum doc_role headroom(const struct advisor_thresholds *t, double used, double total)
+{
+    if (isnan(used) || isnan(total)) {
+        return DOC_DIM;
+    }
+    enum severity sev = judge_headroom(t, used, total);
+    return sev == SEV_OK ? DOC_NORMAL : doc_role_of_severity(sev);
+}
+
+static void servers(struct doc *d, const struct snapshot *s, const struct advisor_thresholds *th)
 {
     char b[64], b2[64];
     struct doc_section *sec = section(d, "Servers");
-    section_status(sec, s, (const char *const[]){"coder-replicas", "metrics", NULL});
+    section_status(sec, s, "servers");
     struct doc_table *t =
         table(sec, NULL,
               (const char *const[]){"replica", "region", "version", "up for", "db latency",
@@ -251,20 +221,25 @@ static void servers(struct doc *d, const struct snapshot *s)
         cell(&c[1], DOC_NORMAL, fmt_num(b, sizeof b, sv->region_id, 0));
         cell(&c[2], DOC_NORMAL, sv->version);
         cell(&c[3], DOC_NORMAL, fmt_duration(b, sizeof b, s->time - sv->started_at));
-        cell(&c[4], above(sv->db_latency_ms, 10, 50), fmt_ms(b, sizeof b, sv->db_latency_ms));
+        cell(&c[4], above(sv->db_latency_ms, th->db_latency_warn_ms, th->db_latency_crit_ms),
+             fmt_ms(b, sizeof b, sv->db_latency_ms));
         series(&c[4], "server/%s/db_latency_ms", h);
         cell(&c[5], DOC_NORMAL, fmt_ms(b, sizeof b, sv->api_p50_ms));
-        cell(&c[6], above(sv->api_p95_ms, 500, 2000), fmt_ms(b, sizeof b, sv->api_p95_ms));
+        cell(&c[6], above(sv->api_p95_ms, th->api_p95_warn_ms, th->api_p95_crit_ms),
+             fmt_ms(b, sizeof b, sv->api_p95_ms));
         series(&c[6], "server/%s/api_p95_ms", h);
         cell(&c[7], DOC_NORMAL, fmt_ms(b, sizeof b, sv->api_p99_ms));
         cell(&c[8], DOC_NORMAL, fmt_num(b, sizeof b, sv->requests_per_s, 1));
         series(&c[8], "server/%s/requests_per_s", h);
-        cell(&c[9], above(sv->db_query_p95_ms, 100, 500), fmt_ms(b, sizeof b, sv->db_query_p95_ms));
+        cell(&c[9], above(sv->db_query_p95_ms, th->db_query_p95_warn_ms, th->db_query_p95_crit_ms),
+             fmt_ms(b, sizeof b, sv->db_query_p95_ms));
         if (isnan(sv->cpu_cores_available)) {
             cell(&c[10], DOC_NORMAL, fmt_num(b, sizeof b, sv->cpu_cores, 2));
         } else {
-            cellf(&c[10], above(sv->cpu_cores / sv->cpu_cores_available, 0.8, 0.9), "%s/%s",
-                  fmt_num(b, sizeof b, sv->cpu_cores, 2),
+            cellf(&c[10],
+                  above(sv->cpu_cores / sv->cpu_cores_available, th->utilisation_warn,
+                        th->utilisation_crit),
+                  "%s/%s", fmt_num(b, sizeof b, sv->cpu_cores, 2),
                   fmt_num(b2, sizeof b2, sv->cpu_cores_available, 1));
         }
         series(&c[10], "server/%s/cpu_cores", h);
@@ -272,20 +247,22 @@ static void servers(struct doc *d, const struct snapshot *s)
         if (isnan(sv->max_fds)) {
             cell(&c[12], DOC_NORMAL, fmt_num(b, sizeof b, sv->open_fds, 0));
         } else {
-            cellf(&c[12], above(sv->open_fds / sv->max_fds, 0.8, 0.9), "%s/%s",
-                  fmt_num(b, sizeof b, sv->open_fds, 0), fmt_num(b2, sizeof b2, sv->max_fds, 0));
+            cellf(&c[12],
+                  above(sv->open_fds / sv->max_fds, th->utilisation_warn, th->utilisation_crit),
+                  "%s/%s", fmt_num(b, sizeof b, sv->open_fds, 0),
+                  fmt_num(b2, sizeof b2, sv->max_fds, 0));
         }
         cell(&c[13], sv->error ? DOC_WARN : DOC_NORMAL, sv->error ? sv->error : "");
     }
 }
 
-static void provisioners(struct doc *d, const struct snapshot *s)
+static void provisioners(struct doc *d, const struct snapshot *s,
+                         const struct advisor_thresholds *th)
 {
     char b[64], tags[400];
     const struct provisioners *p = &s->provisioners;
     struct doc_section *sec = section(d, "Provisioners");
-    section_status(sec, s,
-                   (const char *const[]){"coder-provisioners", "provisioner-metrics", NULL});
+    section_status(sec, s, "provisioners");
     struct doc_table *t =
         table(sec, "Queues by tag set",
               (const char *const[]){"organization", "tags", "pending", "running", "daemons", "idle",
@@ -303,7 +280,7 @@ static void provisioners(struct doc *d, const struct snapshot *s)
         cell(&c[4], q->daemons == 0 ? DOC_CRIT : DOC_NORMAL, fmt_num(b, sizeof b, q->daemons, 0));
         cell(&c[5], DOC_NORMAL, fmt_num(b, sizeof b, q->idle, 0));
         cell(&c[6], q->offline > 0 ? DOC_WARN : DOC_NORMAL, fmt_num(b, sizeof b, q->offline, 0));
-        cell(&c[7], above(q->oldest_pending_s, 300, 900),
+        cell(&c[7], above(q->oldest_pending_s, th->queue_wait_warn_s, th->queue_wait_crit_s),
              isnan(q->oldest_pending_s) ? "none pending"
                                         : fmt_duration(b, sizeof b, q->oldest_pending_s));
         cell(&c[8], DOC_NORMAL, fmt_duration(b, sizeof b, q->wait_p95_s));
@@ -343,12 +320,12 @@ static void provisioners(struct doc *d, const struct snapshot *s)
     }
 }
 
-static void postgres(struct doc *d, const struct snapshot *s)
+static void postgres(struct doc *d, const struct snapshot *s, const struct advisor_thresholds *th)
 {
     char b[64], b2[64];
     const struct postgres *pg = &s->postgres;
     struct doc_section *sec = section(d, "Postgres");
-    section_status(sec, s, (const char *const[]){"postgres", NULL});
+    section_status(sec, s, "postgres");
     struct doc_table *t = table(sec, NULL, (const char *const[]){"measure", "value", NULL});
     kv(t, "up",
        pg->up == TRI_TRUE    ? DOC_OK
@@ -370,7 +347,10 @@ static void postgres(struct doc *d, const struct snapshot *s)
         char m[32];
         snprintf(b2, sizeof b2, "%s of %s usable", b, fmt_num(m, sizeof m, pg->connections.max, 0));
     }
-    kv(t, "connections", above(pg->connections.used / pg->connections.max, 0.8, 0.9), b2);
+    kv(t, "connections",
+       above(pg->connections.used / pg->connections.max, th->pg_connections_warn,
+             th->pg_connections_crit),
+       b2);
     t->cells[(t->nrows - 1) * 2 + 1].series = xstrdup("postgres/connections_used");
     kv(t, "active", DOC_NORMAL, fmt_num(b, sizeof b, pg->connections.active, 0));
     kv(t, "idle in transaction", DOC_NORMAL,
@@ -379,13 +359,15 @@ static void postgres(struct doc *d, const struct snapshot *s)
        fmt_num(b, sizeof b, pg->connections.waiting, 0));
     kv(t, "transactions/s", DOC_NORMAL, fmt_num(b, sizeof b, pg->tps, 1));
     kv(t, "cache hit", DOC_NORMAL, fmt_pct(b, sizeof b, pg->cache_hit_ratio));
-    kv(t, "oldest transaction", above(pg->oldest_xact_s, 300, 3600),
+    kv(t, "oldest transaction",
+       above(pg->oldest_xact_s, th->long_xact_warn_s, th->long_xact_crit_s),
        fmt_duration(b, sizeof b, pg->oldest_xact_s));
     kv(t, "oldest query", DOC_NORMAL, fmt_duration(b, sizeof b, pg->oldest_query_s));
-    kv(t, "NOTIFY queue", above(pg->notify_queue_usage, 0.5, 0.9),
+    kv(t, "NOTIFY queue",
+       above(pg->notify_queue_usage, th->notify_queue_warn, th->notify_queue_crit),
        fmt_pct(b, sizeof b, pg->notify_queue_usage));
     kv(t, "database size", DOC_NORMAL, fmt_bytes(b, sizeof b, pg->db_size_bytes));
-    kv(t, "wraparound (xid age)", above(pg->xid_age, 1e9, 1.6e9),
+    kv(t, "wraparound (xid age)", above(pg->xid_age, th->xid_age_warn, th->xid_age_crit),
        fmt_num(b, sizeof b, pg->xid_age, 0));
     kv(t, "deadlocks/s", DOC_NORMAL, fmt_num(b, sizeof b, pg->deadlocks_per_s, 2));
     kv(t, "statistics visible", pg->stats_visible == TRI_FALSE ? DOC_WARN : DOC_NORMAL,
@@ -400,7 +382,8 @@ static void postgres(struct doc *d, const struct snapshot *s)
             struct doc_cell *c = row(t);
             cell(&c[0], DOC_NORMAL, r->name);
             cell(&c[1], DOC_NORMAL, r->state);
-            cell(&c[2], above(r->replay_lag_s, 30, 300),
+            cell(&c[2],
+                 above(r->replay_lag_s, th->replication_lag_warn_s, th->replication_lag_crit_s),
                  fmt_duration(b, sizeof b, r->replay_lag_s));
             cell(&c[3], DOC_NORMAL, fmt_bytes(b, sizeof b, r->lag_bytes));
         }
@@ -423,7 +406,7 @@ static void proxies(struct doc *d, const struct snapshot *s)
 {
     char b[64];
     struct doc_section *sec = section(d, "Proxies");
-    section_status(sec, s, (const char *const[]){"coder-proxies", "proxy-health", NULL});
+    section_status(sec, s, "proxies");
     struct doc_table *t =
         table(sec, NULL,
               (const char *const[]){"proxy", "display name", "url", "status", "version", "latency",
@@ -453,8 +436,8 @@ static void proxies(struct doc *d, const struct snapshot *s)
     }
 }
 
-static void used_of(struct doc_table *t, const char *what, double used, double total, int bytes,
-                    const char *series_name)
+static void used_of(struct doc_table *t, const struct advisor_thresholds *th, const char *what,
+                    double used, double total, int bytes, const char *series_name)
 {
     char u[32], h[32], p[16], line[128];
     if (bytes) {
@@ -465,23 +448,23 @@ static void used_of(struct doc_table *t, const char *what, double used, double t
         fmt_num(h, sizeof h, total, 1);
     }
     snprintf(line, sizeof line, "%s of %s (%s)", u, h, fmt_pct(p, sizeof p, used / total));
-    kv(t, what, above(used / total, 0.8, 0.95), line);
+    kv(t, what, headroom(th, used, total), line);
     t->cells[(t->nrows - 1) * 2 + 1].series = xstrdup(series_name);
 }
 
-static void capacity(struct doc *d, const struct snapshot *s)
+static void capacity(struct doc *d, const struct snapshot *s, const struct advisor_thresholds *th)
 {
     char b[64], b2[64];
     const struct capacity *cap = &s->capacity;
     struct doc_section *sec = section(d, "Capacity");
-    section_status(sec, s, (const char *const[]){"kubernetes", NULL});
+    section_status(sec, s, "capacity");
     struct doc_table *t =
         table(sec, "Cluster", (const char *const[]){"resource", "requested", NULL});
-    used_of(t, "cpu (cores)", cap->cluster.cpu_requested_cores, cap->cluster.cpu_allocatable_cores,
-            0, "cluster/cpu_requested_cores");
-    used_of(t, "memory", cap->cluster.memory_requested_bytes, cap->cluster.memory_allocatable_bytes,
-            1, "cluster/memory_requested_bytes");
-    used_of(t, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, 0, "cluster/pods");
+    used_of(t, th, "cpu (cores)", cap->cluster.cpu_requested_cores,
+            cap->cluster.cpu_allocatable_cores, 0, "cluster/cpu_requested_cores");
+    used_of(t, th, "memory", cap->cluster.memory_requested_bytes,
+            cap->cluster.memory_allocatable_bytes, 1, "cluster/memory_requested_bytes");
+    used_of(t, th, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, 0, "cluster/pods");
     kv(t, "nodes", DOC_NORMAL, fmt_num(b, sizeof b, cap->cluster.nodes, 0));
     if (cap->nnamespaces) {
         t = table(sec, "Namespace quotas",
@@ -495,7 +478,7 @@ static void capacity(struct doc *d, const struct snapshot *s)
                 cell(&c[1], DOC_NORMAL, q->resource);
                 cell(&c[2], DOC_NORMAL, fmt_num(b, sizeof b, q->used, 2));
                 cell(&c[3], DOC_NORMAL, fmt_num(b2, sizeof b2, q->hard, 2));
-                cell(&c[4], above(q->used / q->hard, 0.8, 0.95),
+                cell(&c[4], headroom(th, q->used, q->hard),
                      fmt_pct(b, sizeof b, q->used / q->hard));
                 series(&c[4], "namespace/%s/%s/used", ns->name ? ns->name : "?",
                        q->resource ? q->resource : "?");
@@ -508,7 +491,7 @@ static void capacity(struct doc *d, const struct snapshot *s)
             const struct soft_limit *l = &cap->soft_limits[i];
             char sn[300];
             snprintf(sn, sizeof sn, "limit/%s/used", l->name ? l->name : "?");
-            used_of(t, l->name ? l->name : "?", l->used, l->limit, 0, sn);
+            used_of(t, th, l->name ? l->name : "?", l->used, l->limit, 0, sn);
         }
     }
     if (cap->ncoder_quota) {
@@ -519,7 +502,7 @@ static void capacity(struct doc *d, const struct snapshot *s)
             struct doc_cell *c = row(t);
             cell(&c[0], DOC_NORMAL, q->user);
             cell(&c[1], DOC_NORMAL, q->organization);
-            cell(&c[2], above(q->credits_consumed / q->budget, 0.9, 1.0),
+            cell(&c[2], headroom(th, q->credits_consumed, q->budget),
                  fmt_num(b, sizeof b, q->credits_consumed, 0));
             cell(&c[3], DOC_NORMAL, fmt_num(b, sizeof b, q->budget, 0));
         }
@@ -534,12 +517,14 @@ struct doc *doc_from_snapshot(const struct snapshot *s, int utc)
     d->replay = s->replay;
     d->title = xasprintf("scaletop snapshot %s%s", fmt_time(tb, sizeof tb, s->time, utc, 0),
                          utc ? " UTC" : "");
+    struct advisor_thresholds th;
+    advisor_thresholds_default(&th);
     overview(d, s, utc);
-    servers(d, s);
-    provisioners(d, s);
-    postgres(d, s);
+    servers(d, s, &th);
+    provisioners(d, s, &th);
+    postgres(d, s, &th);
     proxies(d, s);
-    capacity(d, s);
+    capacity(d, s, &th);
     return d;
 }
 

@@ -1,9 +1,13 @@
 /*
  * Frame rendering and the console's own keys. Invariant: exactly one pane
- * has the focus; a zoomed pane is the focused one.
+ * has the focus; a zoomed pane is the focused one. A pane that is typing a
+ * filter gets every key first; Enter and Esc go to the focused pane first
+ * when it has a selection or a detail open (open / close the detail), and
+ * otherwise zoom and unzoom.
  */
 #include "tui/view.h"
 
+#include "tui/help.h"
 #include "tui/keys.h"
 #include "tui/layout.h"
 
@@ -14,14 +18,56 @@ void view_init(struct view *v)
     v->focus = PANE_OVERVIEW;
     v->zoom = -1;
     v->replay = false;
+    v->help = false;
+    v->ctx = (struct pane_ctx){0};
     for (int i = 0; i < PANE_COUNT; i++) {
         v->panes[i] = (struct pane_view){.selected = -1};
     }
 }
 
+const char *const view_console_keys[][2] = {
+    {"q", "quit"},
+    {"?", "this help (any key closes it)"},
+    {"Tab / Shift-Tab", "focus the next / previous pane"},
+    {"1-6", "focus a pane (the pane keys below)"},
+    {"z / Enter", "zoom the focused pane (Enter on a selected row: its detail)"},
+    {"Esc", "close the detail, clear the filter or selection, unzoom"},
+    {"Up/Down j/k", "select a row; PgUp/PgDn, Home/End g/G jump"},
+    {"Enter / Right", "open the selected row's detail"},
+    {"/", "filter the rows (type, Enter keeps it, Esc clears it)"},
+    {"s", "cycle the sort column"},
+    {"^L", "redraw the screen"},
+    {NULL, NULL},
+};
+
 enum view_action view_key(struct view *v, const struct snapshot *s, int key)
 {
+    const struct pane_ops *ops = panes_get((enum pane_id)v->focus);
+    struct pane_view *pv = &v->panes[v->focus];
+    if (v->help) {
+        if (key == KEYS_RESIZE) {
+            return VIEW_REPAINT;
+        }
+        v->help = false;
+        return key == 'q' || key == 'Q' ? VIEW_QUIT : VIEW_REDRAW;
+    }
+    if (pv->filtering && ops->key && key != KEYS_RESIZE && key != KEYS_CTRL('l')) {
+        return ops->key(pv, s, key) ? VIEW_REDRAW : VIEW_NONE;
+    }
+    if ((key == KEYS_ENTER || key == KEYS_ESCAPE) && ops->key &&
+        (pv->detail || pv->selected >= 0 || pv->filter[0] || v->zoom == v->focus)) {
+        if (ops->key(pv, s, key)) {
+            /* A detail needs room: it opens zoomed. */
+            if (pv->detail && v->zoom < 0) {
+                v->zoom = v->focus;
+            }
+            return VIEW_REDRAW;
+        }
+    }
     switch (key) {
+    case '?':
+        v->help = true;
+        return VIEW_REDRAW;
     case 'q':
     case 'Q':
         return VIEW_QUIT;
@@ -57,15 +103,15 @@ enum view_action view_key(struct view *v, const struct snapshot *s, int key)
             return VIEW_REDRAW;
         }
     }
-    const struct pane_ops *ops = panes_get((enum pane_id)v->focus);
-    if (ops->key && ops->key(&v->panes[v->focus], s, key)) {
+    if (ops->key && ops->key(pv, s, key)) {
         return VIEW_REDRAW;
     }
     return VIEW_NONE;
 }
 
 static const struct layout_hint hints[] = {
-    {"q", "quit"}, {"Tab", "next pane"}, {"1-6", "pane"}, {"z", "zoom"}, {"^L", "redraw"},
+    {"q", "quit"}, {"?", "help"},   {"Tab", "next pane"}, {"1-6", "pane"},
+    {"z", "zoom"}, {"/", "filter"}, {"s", "sort"},        {"^L", "redraw"},
 };
 
 void view_render(struct canvas *c, struct rect screen, const struct view *v,
@@ -93,7 +139,10 @@ void view_render(struct canvas *c, struct rect screen, const struct view *v,
         pv.focused = i == v->focus;
         pv.compact = l.compact[i];
         pv.zoomed = v->zoom == i;
-        panes_get((enum pane_id)i)->draw(c, l.pane[i], s, &pv);
+        panes_get((enum pane_id)i)->draw(c, l.pane[i], s, &pv, &v->ctx);
     }
     layout_draw_footer(c, l.footer, hints, sizeof hints / sizeof *hints);
+    if (v->help) {
+        help_draw(c, l.body, view_console_keys);
+    }
 }

@@ -18,6 +18,8 @@ struct view {
     int zoom;  /* enum pane_id shown alone, or -1 */
     bool replay;
     struct pane_view panes[PANE_COUNT];
+    bool help;           /* the help overlay is shown; any key closes it */
+    struct pane_ctx ctx; /* history, window and thresholds handed to every pane */
 };
 
 enum view_action {
@@ -29,6 +31,10 @@ enum view_action {
 
 /* The initial state: Overview focused, nothing zoomed. */
 void view_init(struct view *v);
+
+/* The console's own keys and what they do, for the help overlay and the
+ * man page; NULL-terminated pairs {key, what}. Static. */
+extern const char *const view_console_keys[][2];
 
 /* Applies one key (enum keys_code or a code point); the focused pane gets
  * the keys the console itself does not use. */

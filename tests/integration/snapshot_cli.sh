@@ -95,13 +95,32 @@ case "$out" in
 *) ok snapshot_token_not_printed ;;
 esac
 
-# Markdown and HTML through the report writers; text is not there yet.
+# Markdown and HTML through the report writers.
 out=$(run snapshot --format md --window 0.1 2>/dev/null)
 check_eq snapshot_md_exit_0 "$?" 0
 check_contains snapshot_md_sources_table "$out" "| postgres | disabled |"
 run snapshot -o "$SCRATCH/r.html" 2>/dev/null
 check_eq snapshot_html_by_extension_0600 "$(stat -c %a "$SCRATCH/r.html" 2>/dev/null)" 600
 check_contains snapshot_html_doctype "$(head -c 100 "$SCRATCH/r.html")" "<!DOCTYPE html>"
-err=$(run snapshot 2>&1 >/dev/null)
-check_eq snapshot_text_not_yet_exit_2 "$?" 2
-check_contains snapshot_text_not_yet_says_so "$err" "not available yet"
+# Text: every pane drawn as the console draws it, each saying it is disabled
+# and how to enable it; plain ASCII (env -i: C locale), no escape codes.
+out=$(run snapshot --window 0.1 2>/dev/null)
+check_eq snapshot_text_exit_0 "$?" 0
+for pane in Overview Servers Provisioners Postgres Proxies Capacity; do
+    check_contains "snapshot_text_pane_$pane" "$out" "+ $pane -"
+done
+check_contains snapshot_text_postgres_hint "$out" "disabled: set --pg CONNINFO"
+check_contains snapshot_text_capacity_hint "$out" "disabled: --kubeconfig FILE"
+check_contains snapshot_text_servers_hint "$out" "disabled: set --coder-url URL"
+if printf '%s' "$out" | LC_ALL=C grep -q "$(printf '[\033\200-\377]')"; then
+    fail snapshot_text_plain_ascii "escape or non-ASCII byte in the text snapshot"
+else
+    ok snapshot_text_plain_ascii
+fi
+width=$(printf '%s\n' "$out" | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+check_eq snapshot_text_default_width_120 "$width" 120
+out=$(run snapshot --window 0.1 --width 80 2>/dev/null)
+width=$(printf '%s\n' "$out" | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+check_eq snapshot_text_width_80 "$width" 80
+run snapshot --width 5 >/dev/null 2>&1
+check_eq snapshot_text_bad_width_exit_2 "$?" 2

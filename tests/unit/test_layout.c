@@ -183,7 +183,7 @@ TEST(layout_property_nothing_outside_the_rect)
                 view_render(c, r, &v, NULL, TIME_TEXT);
                 struct pane_view pv = {.focused = (w & 1) != 0, .compact = (h & 1) != 0};
                 for (int i = 0; i < PANE_COUNT; i++) {
-                    panes_get((enum pane_id)i)->draw(c, r, NULL, &pv);
+                    panes_get((enum pane_id)i)->draw(c, r, NULL, &pv, NULL);
                 }
                 canvas_put_text(c, r, M - 1, M + h - 1, ROLE_NORMAL,
                                 "日本語 wide text \x1b[2J that is longer than anything…");
