@@ -293,23 +293,6 @@ static const char *host_of(const struct server *sv)
     return sv->hostname ? sv->hostname : sv->metrics_target ? sv->metrics_target : "?";
 }
 
-static void tags_text(const struct tagset *ts, char *buf, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < ts->n && o < n; i++) {
-        int k =
-            snprintf(buf + o, n - o, "%s%s=%s", i ? "," : "", ts->tags[i].key, ts->tags[i].value);
-        if (k < 0) {
-            break;
-        }
-        o += (size_t)k;
-    }
-    if (ts->n == 0) {
-        snprintf(buf, n, "untagged");
-    }
-}
-
 static void rules_servers(struct eval *ev)
 {
     const struct advisor_thresholds *t = &ev->a->t;
@@ -455,7 +438,7 @@ static void rules_provisioners(struct eval *ev)
         if (!sev) {
             continue;
         }
-        tags_text(&q->tags, tags, sizeof tags);
+        tagset_format(tags, sizeof tags, &q->tags, ",", "untagged");
         snprintf(entity, sizeof entity, "queue/%s/%s", q->organization ? q->organization : "?",
                  tags);
         add(ev, "provisioners.queue_starved", sev, entity,
@@ -466,7 +449,7 @@ static void rules_provisioners(struct eval *ev)
     for (size_t i = 0; i < p->nunrunnable; i++) {
         const struct job *j = &p->unrunnable[i];
         int never = j->reason && strcmp(j->reason, "no_matching_daemon") == 0;
-        tags_text(&j->tags, tags, sizeof tags);
+        tagset_format(tags, sizeof tags, &j->tags, ",", "untagged");
         snprintf(entity, sizeof entity, "job/%s", j->id ? j->id : "?");
         if (never) {
             add(ev, "provisioners.unrunnable", SEV_CRIT, entity,
@@ -649,11 +632,11 @@ static void rules_capacity(struct eval *ev)
     headroom(ev, "cluster", "Cluster memory", c->cluster.memory_requested_bytes,
              c->cluster.memory_allocatable_bytes);
     headroom(ev, "cluster", "Cluster pods", c->cluster.pods, c->cluster.pods_allocatable);
-    forecast(ev, "cluster", "cluster CPU", "cluster/cpu_requested_cores",
+    forecast(ev, "cluster", "cluster CPU", "capacity/cluster/cpu_requested_cores",
              c->cluster.cpu_allocatable_cores);
-    forecast(ev, "cluster", "cluster memory", "cluster/memory_requested_bytes",
+    forecast(ev, "cluster", "cluster memory", "capacity/cluster/memory_requested_bytes",
              c->cluster.memory_allocatable_bytes);
-    forecast(ev, "cluster", "cluster pods", "cluster/pods", c->cluster.pods_allocatable);
+    forecast(ev, "cluster", "cluster pods", "capacity/cluster/pods", c->cluster.pods_allocatable);
     for (size_t i = 0; i < c->nnamespaces; i++) {
         const struct namespace_quota *ns = &c->namespaces[i];
         for (size_t j = 0; j < ns->nresources; j++) {
@@ -662,8 +645,8 @@ static void rules_capacity(struct eval *ev)
             snprintf(entity, sizeof entity, "namespace/%s", ns->name ? ns->name : "?");
             snprintf(what, sizeof what, "Quota %s", q->resource ? q->resource : "?");
             headroom(ev, entity, what, q->used, q->hard);
-            snprintf(series, sizeof series, "namespace/%s/%s/used", ns->name ? ns->name : "?",
-                     q->resource ? q->resource : "?");
+            snprintf(series, sizeof series, "namespace/%s/resources/%s/used",
+                     ns->name ? ns->name : "?", q->resource ? q->resource : "?");
             forecast(ev, entity, what, series, q->hard);
         }
     }

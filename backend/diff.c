@@ -70,17 +70,6 @@ static void cmp_num(struct diff *d, const char *section, const char *entity, con
     add_change(d, section, CHANGE_CHANGED, entity, field, fa, fb, b - a);
 }
 
-static void tags_key(const struct tagset *ts, char *buf, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < ts->n && o < n; i++) {
-        int k =
-            snprintf(buf + o, n - o, "%s%s=%s", i ? "," : "", ts->tags[i].key, ts->tags[i].value);
-        o += k > 0 ? (size_t)k : 0;
-    }
-}
-
 /* Generic keyed comparison: for each entity of a and b by key, report
  * added/removed, and call `fields` for pairs present in both. */
 typedef void (*key_fn)(const void *item, char *buf, size_t n);
@@ -160,7 +149,7 @@ static void queue_key(const void *p, char *buf, size_t n)
 {
     const struct queue *q = p;
     char tags[400];
-    tags_key(&q->tags, tags, sizeof tags);
+    tagset_format(tags, sizeof tags, &q->tags, ",", "");
     snprintf(buf, n, "%s/%s", q->organization ? q->organization : "?", tags[0] ? tags : "untagged");
 }
 

@@ -112,19 +112,7 @@ bool provq_is_builtin(const char *key_id, const char *key_name, const char *name
 
 void provq_tagset_format(const struct tagset *t, char *out, size_t outsz)
 {
-    size_t used = 0;
-    if (outsz) {
-        out[0] = '\0';
-    }
-    for (size_t i = 0; i < t->n && used < outsz; i++) {
-        int n = snprintf(out + used, outsz - used, "%s%s=%s", i ? " " : "",
-                         t->tags[i].key ? t->tags[i].key : "",
-                         t->tags[i].value ? t->tags[i].value : "");
-        if (n < 0) {
-            break;
-        }
-        used += (size_t)n;
-    }
+    tagset_format(out, outsz, t, " ", "");
 }
 
 static bool str_eq(const char *a, const char *b)

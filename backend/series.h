@@ -5,11 +5,13 @@
  *
  * Series names are "KIND/ENTITY/FIELD" with the snapshot's units, e.g.
  * "server/coder-1/api_p95_ms", "queue/coder/scope=organization/pending",
- * "postgres/connections_used", "proxy/eu-west/rtt_ms",
- * "cluster/cpu_requested_cores", "namespace/NS/RESOURCE/used".
+ * "postgres/connections/used", "proxy/eu-west/rtt_ms",
+ * "capacity/cluster/cpu_requested_cores", "namespace/NS/RESOURCE/used".
  */
 #ifndef SCALETOP_SERIES_H
 #define SCALETOP_SERIES_H
+
+#include "backend/snapshot.h"
 
 #include <stddef.h>
 
@@ -19,5 +21,9 @@ struct series_source {
     void *ctx;
     size_t (*range)(void *ctx, const char *series, double from, double to, size_t n, double *out);
 };
+
+/* The name of a queue's series: "queue/ORG/k=v,k=v/FIELD"; returns buf. */
+const char *series_queue(char *buf, size_t n, const char *org, const struct tagset *tags,
+                         const char *field);
 
 #endif

@@ -10,6 +10,7 @@
 #include "backend/xalloc.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,6 +289,26 @@ struct tagset snapshot_tagset(struct snapshot *s, const struct tag *tags, size_t
     }
     qsort(ts.tags, n, sizeof *ts.tags, tag_cmp);
     return ts;
+}
+
+const char *tagset_format(char *buf, size_t n, const struct tagset *ts, const char *sep,
+                          const char *empty)
+{
+    size_t o = 0;
+    if (n == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    for (size_t i = 0; i < ts->n && o < n; i++) {
+        int k = snprintf(buf + o, n - o, "%s%s=%s", i ? sep : "",
+                         ts->tags[i].key ? ts->tags[i].key : "",
+                         ts->tags[i].value ? ts->tags[i].value : "");
+        o += k > 0 ? (size_t)k : 0;
+    }
+    if (ts->n == 0) {
+        snprintf(buf, n, "%s", empty);
+    }
+    return buf;
 }
 
 const char *source_status_name(enum source_status st)

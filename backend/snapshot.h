@@ -358,6 +358,12 @@ struct source_state *snapshot_find_source(const struct snapshot *s, const char *
 /* Copies a tag set into the snapshot, sorted by key. */
 struct tagset snapshot_tagset(struct snapshot *s, const struct tag *tags, size_t n);
 
+/* Writes a tag set as "k=v" pairs joined by sep (keys in order), or `empty`
+ * for no tags; returns buf. The one formatting of tags for screens, reports
+ * and series names. */
+const char *tagset_format(char *buf, size_t n, const struct tagset *ts, const char *sep,
+                          const char *empty);
+
 /* Names for enums, as they appear in the JSON contract. */
 const char *source_status_name(enum source_status st);
 const char *daemon_status_name(enum daemon_status st);

@@ -1777,6 +1777,14 @@ int store_series_range(struct store *st, const char *name, double from, double t
              : chosen == STORE_TIER_1M
                  ? rollup_read(st, "rollup_1m", sid, floor_div(f, 60000) * 60, t / 1000, &b, e)
                  : rollup_read(st, "rollup_1h", sid, floor_div(f, 3600000) * 3600, t / 1000, &b, e);
+        /* Rollups are written when a window closes (hourly): the open window
+         * exists only as raw frames. Read those too, or the newest part of
+         * every long sparkline would be empty until the hour ends. */
+        int64_t closed = query_i(st, INT64_MIN, "SELECT max(t1) FROM chunk_window", 0);
+        if (rc == 0 && chosen != STORE_TIER_RAW && closed < t) {
+            int64_t rf = closed > f ? closed + 1 : f;
+            rc = raw_read(st, sid, rf, t, &b, e);
+        }
         exec(st, "COMMIT", NULL);
     }
     /* raw points sparser than the columns: hold the last value across the

@@ -87,8 +87,8 @@ static void build_ns(struct ptab *t, const struct snapshot *s, const struct pane
             ptab_set(r, N_PCT, ROLE_DIM, FMT_UNKNOWN, NAN);
             continue;
         }
-        snprintf(r->series, sizeof r->series, "namespace/%s/%s/used", ns->name ? ns->name : "?",
-                 tight->resource ? tight->resource : "?");
+        snprintf(r->series, sizeof r->series, "namespace/%s/resources/%s/used",
+                 ns->name ? ns->name : "?", tight->resource ? tight->resource : "?");
         ptab_set(r, N_TIGHT, ROLE_NORMAL, tight->resource, NAN);
         ptab_setf(r, N_USED, ROLE_NORMAL, tight->used, "%s/%s",
                   amount(b, sizeof b, tight->resource, tight->used),
@@ -202,7 +202,7 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
     for (size_t j = 0; j < ns->nresources && y < r.y + r.h; j++) {
         const struct quantity_pair *q = &ns->resources[j];
         char series[PANE_KEY_MAX];
-        snprintf(series, sizeof series, "namespace/%s/%s/used", ns->name ? ns->name : "?",
+        snprintf(series, sizeof series, "namespace/%s/resources/%s/used", ns->name ? ns->name : "?",
                  q->resource ? q->resource : "?");
         used_line(c, r, y++, 22, q->resource ? q->resource : "?", q->used, q->hard,
                   is_bytes(q->resource), NULL, ctx, s, th, series, n);
@@ -279,12 +279,12 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
         }
         used_line(c, in, y++, 14, "cpu requested", cap->cluster.cpu_requested_cores,
                   cap->cluster.cpu_allocatable_cores, false, "cores", ctx, s, th,
-                  "cluster/cpu_requested_cores", n);
+                  "capacity/cluster/cpu_requested_cores", n);
         used_line(c, in, y++, 14, "memory", cap->cluster.memory_requested_bytes,
                   cap->cluster.memory_allocatable_bytes, true, NULL, ctx, s, th,
-                  "cluster/memory_requested_bytes", n);
+                  "capacity/cluster/memory_requested_bytes", n);
         used_line(c, in, y++, 14, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, false,
-                  NULL, ctx, s, th, "cluster/pods", n);
+                  NULL, ctx, s, th, "capacity/cluster/pods", n);
         char line[96], b2[32];
         snprintf(line, sizeof line, "%s nodes, %s pods unschedulable",
                  fmt_num(b, sizeof b, cap->cluster.nodes, 0),
@@ -311,7 +311,7 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
         for (size_t i = 0; i < cap->nsoft_limits && y < bottom; i++) {
             const struct soft_limit *l = &cap->soft_limits[i];
             char series[PANE_KEY_MAX];
-            snprintf(series, sizeof series, "limit/%s/used", l->name ? l->name : "?");
+            snprintf(series, sizeof series, "soft_limit/%s/used", l->name ? l->name : "?");
             used_line(c, in, y++, 22, l->name ? l->name : "?", l->used, l->limit, false, NULL, ctx,
                       s, th, series, ROLE_NORMAL);
         }

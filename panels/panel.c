@@ -244,18 +244,7 @@ bool panel_match(const char *hay, const char *needle)
 
 const char *panel_tags(char *buf, size_t n, const struct tagset *ts)
 {
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < ts->n && o < n; i++) {
-        int k = snprintf(buf + o, n - o, "%s%s=%s", i ? " " : "",
-                         ts->tags[i].key ? ts->tags[i].key : "",
-                         ts->tags[i].value ? ts->tags[i].value : "");
-        o += k > 0 ? (size_t)k : 0;
-    }
-    if (!ts->n) {
-        snprintf(buf, n, "(untagged)");
-    }
-    return buf;
+    return tagset_format(buf, n, ts, " ", "(untagged)");
 }
 
 static void clamp_selection(struct pane_view *v, int nrows)

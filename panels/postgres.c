@@ -143,7 +143,7 @@ static void full(struct canvas *c, struct rect r, const struct snapshot *s,
     panel_kv(c, r, y++, 20, "connections",
              panel_role_above(pg->connections.used / pg->connections.max, th->pg_connections_warn,
                               th->pg_connections_crit),
-             line, 14, ctx, s, "postgres/connections_used", sw);
+             line, 14, ctx, s, "postgres/connections/used", sw);
     char b3[32];
     snprintf(line, sizeof line, "%s active, %s idle, %s idle in xact",
              fmt_num(b, sizeof b, pg->connections.active, 0),
@@ -152,7 +152,7 @@ static void full(struct canvas *c, struct rect r, const struct snapshot *s,
     panel_kv(c, r, y++, 20, "  by state", n, line, 44, ctx, s, NULL, 0);
     panel_kv(c, r, y++, 20, "waiting on locks", pg->connections.waiting > 0 ? ROLE_WARN : n,
              fmt_num(b, sizeof b, pg->connections.waiting, 0), 14, ctx, s,
-             "postgres/connections_waiting", sw);
+             "postgres/connections/waiting", sw);
     panel_kv(c, r, y++, 20, "oldest transaction",
              panel_role_above(pg->oldest_xact_s, th->long_xact_warn_s, th->long_xact_crit_s),
              fmt_duration(b, sizeof b, pg->oldest_xact_s), 14, ctx, s, "postgres/oldest_xact_s",
@@ -225,7 +225,7 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
         pg->connections.waiting > 0 ? ROLE_WARN : n);
     char b[32];
     panel_kv(c, r, y++, 20, "usable maximum", n, fmt_num(b, sizeof b, max, 0), 6, ctx, s, NULL, 0);
-    panel_kv(c, r, y++, 20, "used, trend", n, "", 0, ctx, s, "postgres/connections_used", 60);
+    panel_kv(c, r, y++, 20, "used, trend", n, "", 0, ctx, s, "postgres/connections/used", 60);
     int used = tables(c, canvas_rect(r.x, y, r.w, r.y + r.h - y), s, v, ctx, th, stale);
     y += used;
     if (!pg->nreplication && y + 1 < r.y + r.h) {

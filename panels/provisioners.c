@@ -7,6 +7,8 @@
  * detail. Draws only inside its rectangle.
  */
 #include "panels/panel.h"
+
+#include "backend/series.h"
 #include "panels/ptab.h"
 
 #include "backend/fmt.h"
@@ -100,8 +102,7 @@ static void build_queues(struct ptab *t, const struct snapshot *s, const struct 
             break;
         }
         panel_tags(tags, sizeof tags, &q->tags);
-        snprintf(r->series, sizeof r->series, "queue/%s/%s/pending",
-                 q->organization ? q->organization : "?", tags);
+        series_queue(r->series, sizeof r->series, q->organization, &q->tags, "pending");
         ptab_set(r, Q_TAGS, ROLE_NORMAL, tags, NAN);
         ptab_set(r, Q_ORG, ROLE_NORMAL, q->organization, NAN);
         ptab_set(r, Q_PENDING, q->pending > 0 && !(q->idle > 0) ? ROLE_WARN : ROLE_NORMAL,
@@ -275,12 +276,10 @@ static void queue_detail(struct canvas *c, struct rect in, const struct snapshot
     panel_tags(tags, sizeof tags, &q->tags);
     canvas_printf(c, in, in.x + 1, y++, ROLE_TITLE, "Queue %s / %s",
                   q->organization ? q->organization : "?", tags);
-    snprintf(series, sizeof series, "queue/%s/%s/pending", q->organization ? q->organization : "?",
-             tags);
+    series_queue(series, sizeof series, q->organization, &q->tags, "pending");
     panel_kv(c, in, y++, 16, "pending", q->pending > 0 && !(q->idle > 0) ? ROLE_WARN : n,
              fmt_num(b, sizeof b, q->pending, 0), 10, ctx, s, series, 60);
-    snprintf(series, sizeof series, "queue/%s/%s/running", q->organization ? q->organization : "?",
-             tags);
+    series_queue(series, sizeof series, q->organization, &q->tags, "running");
     panel_kv(c, in, y++, 16, "running", n, fmt_num(b, sizeof b, q->running, 0), 10, ctx, s, series,
              60);
     char b3[32], b4[32], line[128];

@@ -7,6 +7,7 @@
 #include "tui/doc.h"
 
 #include "backend/fmt.h"
+#include "backend/series.h"
 #include "backend/judge.h"
 #include "backend/xalloc.h"
 
@@ -101,20 +102,6 @@ static void kv(struct doc_table *t, const char *key, enum doc_role role, const c
     struct doc_cell *c = row(t);
     cell(&c[0], DOC_NORMAL, key);
     cell(&c[1], role, value);
-}
-
-static void tags_text(const struct tagset *ts, char *buf, size_t n)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < ts->n && o < n; i++) {
-        int k =
-            snprintf(buf + o, n - o, "%s%s=%s", i ? " " : "", ts->tags[i].key, ts->tags[i].value);
-        o += k > 0 ? (size_t)k : 0;
-    }
-    if (!ts->n) {
-        snprintf(buf, n, "(untagged)");
-    }
 }
 
 static enum doc_role status_role(enum source_status st)
@@ -269,13 +256,14 @@ static void provisioners(struct doc *d, const struct snapshot *s,
                                     "offline", "oldest pending", "wait p95", NULL});
     for (size_t i = 0; i < p->nqueues; i++) {
         const struct queue *q = &p->queues[i];
-        tags_text(&q->tags, tags, sizeof tags);
+        tagset_format(tags, sizeof tags, &q->tags, " ", "(untagged)");
         struct doc_cell *c = row(t);
         cell(&c[0], DOC_NORMAL, q->organization);
         cell(&c[1], DOC_NORMAL, tags);
         cell(&c[2], q->pending > 0 && !(q->idle > 0) ? DOC_WARN : DOC_NORMAL,
              fmt_num(b, sizeof b, q->pending, 0));
-        series(&c[2], "queue/%s/%s/pending", q->organization ? q->organization : "?", tags);
+        char qs[600];
+        c[2].series = xstrdup(series_queue(qs, sizeof qs, q->organization, &q->tags, "pending"));
         cell(&c[3], DOC_NORMAL, fmt_num(b, sizeof b, q->running, 0));
         cell(&c[4], q->daemons == 0 ? DOC_CRIT : DOC_NORMAL, fmt_num(b, sizeof b, q->daemons, 0));
         cell(&c[5], DOC_NORMAL, fmt_num(b, sizeof b, q->idle, 0));
@@ -290,7 +278,7 @@ static void provisioners(struct doc *d, const struct snapshot *s,
     for (size_t i = 0; i < p->nunrunnable; i++) {
         const struct job *j = &p->unrunnable[i];
         int never = j->reason && strcmp(j->reason, "no_matching_daemon") == 0;
-        tags_text(&j->tags, tags, sizeof tags);
+        tagset_format(tags, sizeof tags, &j->tags, " ", "(untagged)");
         struct doc_cell *c = row(t);
         cell(&c[0], DOC_NORMAL, j->id);
         cell(&c[1], DOC_NORMAL, j->organization);
@@ -304,7 +292,7 @@ static void provisioners(struct doc *d, const struct snapshot *s,
                                     "current job", "last seen", NULL});
     for (size_t i = 0; i < p->ndaemons && t->nrows < DOC_MAX_ROWS; i++) {
         const struct daemon *dm = &p->daemons[i];
-        tags_text(&dm->tags, tags, sizeof tags);
+        tagset_format(tags, sizeof tags, &dm->tags, " ", "(untagged)");
         struct doc_cell *c = row(t);
         cell(&c[0], DOC_NORMAL, dm->name);
         cell(&c[1], DOC_NORMAL, dm->organization);
@@ -351,7 +339,7 @@ static void postgres(struct doc *d, const struct snapshot *s, const struct advis
        above(pg->connections.used / pg->connections.max, th->pg_connections_warn,
              th->pg_connections_crit),
        b2);
-    t->cells[(t->nrows - 1) * 2 + 1].series = xstrdup("postgres/connections_used");
+    t->cells[(t->nrows - 1) * 2 + 1].series = xstrdup("postgres/connections/used");
     kv(t, "active", DOC_NORMAL, fmt_num(b, sizeof b, pg->connections.active, 0));
     kv(t, "idle in transaction", DOC_NORMAL,
        fmt_num(b, sizeof b, pg->connections.idle_in_transaction, 0));
@@ -461,10 +449,11 @@ static void capacity(struct doc *d, const struct snapshot *s, const struct advis
     struct doc_table *t =
         table(sec, "Cluster", (const char *const[]){"resource", "requested", NULL});
     used_of(t, th, "cpu (cores)", cap->cluster.cpu_requested_cores,
-            cap->cluster.cpu_allocatable_cores, 0, "cluster/cpu_requested_cores");
+            cap->cluster.cpu_allocatable_cores, 0, "capacity/cluster/cpu_requested_cores");
     used_of(t, th, "memory", cap->cluster.memory_requested_bytes,
-            cap->cluster.memory_allocatable_bytes, 1, "cluster/memory_requested_bytes");
-    used_of(t, th, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, 0, "cluster/pods");
+            cap->cluster.memory_allocatable_bytes, 1, "capacity/cluster/memory_requested_bytes");
+    used_of(t, th, "pods", cap->cluster.pods, cap->cluster.pods_allocatable, 0,
+            "capacity/cluster/pods");
     kv(t, "nodes", DOC_NORMAL, fmt_num(b, sizeof b, cap->cluster.nodes, 0));
     if (cap->nnamespaces) {
         t = table(sec, "Namespace quotas",
@@ -480,7 +469,7 @@ static void capacity(struct doc *d, const struct snapshot *s, const struct advis
                 cell(&c[3], DOC_NORMAL, fmt_num(b2, sizeof b2, q->hard, 2));
                 cell(&c[4], headroom(th, q->used, q->hard),
                      fmt_pct(b, sizeof b, q->used / q->hard));
-                series(&c[4], "namespace/%s/%s/used", ns->name ? ns->name : "?",
+                series(&c[4], "namespace/%s/resources/%s/used", ns->name ? ns->name : "?",
                        q->resource ? q->resource : "?");
             }
         }
@@ -490,7 +479,7 @@ static void capacity(struct doc *d, const struct snapshot *s, const struct advis
         for (size_t i = 0; i < cap->nsoft_limits; i++) {
             const struct soft_limit *l = &cap->soft_limits[i];
             char sn[300];
-            snprintf(sn, sizeof sn, "limit/%s/used", l->name ? l->name : "?");
+            snprintf(sn, sizeof sn, "soft_limit/%s/used", l->name ? l->name : "?");
             used_of(t, th, l->name ? l->name : "?", l->used, l->limit, 0, sn);
         }
     }

@@ -318,7 +318,7 @@ static int fake_stats(void *ctx, const char *series, double from, double to,
 {
     (void)ctx;
     (void)from;
-    if (strcmp(series, "cluster/cpu_requested_cores") != 0) {
+    if (strcmp(series, "capacity/cluster/cpu_requested_cores") != 0) {
         return -1;
     }
     out->first = 40;
