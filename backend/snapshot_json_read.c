@@ -7,6 +7,7 @@
  * snapshot_str() and is cleaned. The jansson tree never outlives the parse.
  */
 #include "backend/snapshot_json.h"
+#include "backend/timespec.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -14,50 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
 /* Parses RFC 3339 ("2026-11-27T22:47:35.123Z", "+02:00" offsets, a space for
  * the T); NAN if it is not one. */
-static double parse_rfc3339(const char *s)
-{
-    int y, mo, d, h, mi, n = 0;
-    double sec;
-    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6) {
-        return NAN;
-    }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61) {
-        return NAN;
-    }
-    const char *z = s + n;
-    double off = 0;
-    if (*z == 'Z' || *z == 'z') {
-        z++;
-    } else if (*z == '+' || *z == '-') {
-        int oh, om;
-        if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2) {
-            return NAN;
-        }
-        off = (oh * 3600 + om * 60) * (*z == '-' ? -1 : 1);
-        z += 6;
-    } else {
-        return NAN;
-    }
-    if (*z) {
-        return NAN;
-    }
-    double t = (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400.0 + h * 3600 +
-               mi * 60 + sec - off;
-    return round(t * 1000.0) / 1000.0;
-}
 
 static double num(json_t *o, const char *key)
 {
@@ -71,7 +30,7 @@ static double tim(json_t *o, const char *key)
     if (json_is_number(v)) {
         return json_number_value(v);
     }
-    return json_is_string(v) ? parse_rfc3339(json_string_value(v)) : NAN;
+    return json_is_string(v) ? timespec_parse_rfc3339(json_string_value(v)) : NAN;
 }
 
 static const char *str(struct snapshot *s, json_t *o, const char *key)

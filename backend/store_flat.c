@@ -16,6 +16,7 @@
 #include "backend/store_flat.h"
 
 #include "backend/snapshot_json.h"
+#include "backend/timespec.h"
 #include "backend/xalloc.h"
 
 #include <jansson.h>
@@ -102,37 +103,7 @@ int store_flat_unit_is_time(const char *unit)
 
 double store_flat_parse_time(const char *s)
 {
-    int y, mo, d, h, mi, n = 0;
-    double sec;
-    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61) {
-        return NAN;
-    }
-    const char *z = s + n;
-    double off = 0;
-    if (*z == 'Z' || *z == 'z') {
-        z++;
-    } else if (*z == '+' || *z == '-') {
-        int oh, om;
-        if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2) {
-            return NAN;
-        }
-        off = (oh * 3600 + om * 60) * (*z == '-' ? -1 : 1);
-        z += 6;
-    } else {
-        return NAN;
-    }
-    if (*z) {
-        return NAN;
-    }
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    double t = (double)timegm(&tm) + sec - off;
-    return round(t * 1000.0) / 1000.0;
+    return timespec_parse_rfc3339(s);
 }
 
 static json_t *format_time(double t)

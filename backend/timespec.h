@@ -29,6 +29,11 @@ int timespec_parse_duration(const char *s, double *out_s, struct err *e) WARN_UN
  * when t is not whole) into buf (n >= TIMESPEC_BUF); returns buf. NAN gives "". */
 char *timespec_format_rfc3339(double t, char *buf, size_t n);
 
+/* A strict RFC 3339 timestamp with a zone ("2026-11-27T03:12:05.250Z",
+ * "...+02:00") to Unix seconds (millisecond precision); NAN for anything
+ * else. For machine-written times (snapshot JSON, the store). */
+double timespec_parse_rfc3339(const char *s);
+
 /* Formats t in the short form "2026-11-27 22:47:31", local time unless utc
  * (then suffixed " UTC"); returns buf (n >= TIMESPEC_BUF). NAN gives "". */
 char *timespec_format_short(double t, bool utc, char *buf, size_t n);

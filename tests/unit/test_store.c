@@ -107,7 +107,9 @@ static int64_t sql_int(const char *path, const char *sql)
 {
     sqlite3 *db;
     int64_t v = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    /* Read-write, as the next recorder or viewer opens it: after a SIGKILL
+     * a WAL file may need its -shm rebuilt, which a read-only open cannot. */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
         sqlite3_busy_timeout(db, 5000);
         sqlite3_stmt *s;
         if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
@@ -577,12 +579,18 @@ TEST(store_survives_sigkill)
             acked += r;
         }
         close(fds[0]);
+        if (acked == 0 && access(path, F_OK) != 0) {
+            continue; /* killed before it created the file: nothing to check */
+        }
         char *ic = sql_text(path, "PRAGMA integrity_check");
         if (!ic || strcmp(ic, "ok") != 0) {
             test_fail(__FILE__, __LINE__, "round %d: integrity_check = %s", round, ic);
         }
         free(ic);
         int64_t frames = sql_int(path, "SELECT count(*) FROM frame");
+        if (frames < 0 && acked == 0 && base == 0) {
+            frames = 0; /* killed while creating the schema: the next open redoes it */
+        }
         if (frames - base < acked || frames - base > acked + 1) {
             test_fail(__FILE__, __LINE__, "round %d: %lld frames, %lld acknowledged", round,
                       (long long)(frames - base), (long long)acked);
