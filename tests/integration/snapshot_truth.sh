@@ -1,5 +1,5 @@
 # scaletop snapshot against the simulator: every number compared with what
-# the simulator says it holds (its truth endpoint), at the 1k and 3k presets.
+# the simulator says it holds (its truth endpoint), at every preset (1k, 2k, 3k, 10k).
 . tests/lib/sh.sh
 scratch
 . tests/lib/sim.sh
@@ -32,18 +32,21 @@ within() {
     fi
 }
 
-# The simulated clock runs 30x: a 2 s window holds a minute of traffic, so
-# windowed histogram quantiles rest on thousands of observations (as a
-# dashboard's rate(...[1m]) would) and rates read 30x the per-second truth.
+# The simulated clock runs 30x: a 5 s window holds 2.5 minutes of traffic,
+# so windowed histogram quantiles rest on thousands of observations (as a
+# dashboard's rate(...[2m]) would) and rates read 30x the per-second truth.
+# The simulator renders its /metrics bodies about once a second, so a body
+# may be up to a second old when scraped: over 5 s that is a 20 % error on
+# a rate, which the tolerance allows.
 SPEED=30
-for preset in 1k 3k; do
+for preset in 1k 2k 3k 10k; do
     sim_start "$preset" --preset "$preset" --scenario steady --seed 11 --db-metrics on \
         --speed "$SPEED" ||
         { fail "sim_start_$preset" "no manifest"; continue; }
     ARGS=$(sim_args "$preset")
     ctl "$preset" GET /truth >"$SCRATCH/t0.json"
     # shellcheck disable=SC2086
-    "$SCALETOP" snapshot --format json --window 2 $ARGS >"$SCRATCH/s.json" 2>"$SCRATCH/s.err" ||
+    "$SCALETOP" snapshot --format json --window 5 $ARGS >"$SCRATCH/s.json" 2>"$SCRATCH/s.err" ||
         fail "snapshot_$preset" "$(cat "$SCRATCH/s.err")"
     ctl "$preset" GET /truth >"$SCRATCH/t1.json"
     S="$SCRATCH/s.json"
@@ -63,14 +66,24 @@ for preset in 1k 3k; do
         # Quantiles come from histogram buckets: linear interpolation inside a
         # bucket costs up to ~20 % (the p99 of 240 ms sits in the wide
         # (100 ms, 500 ms] bucket: Prometheus itself reads it as ~330 ms).
+        # A p95 sharing a bucket with the p99 cannot be represented by these
+        # bucket bounds at all (the simulator honours the p99 there, and so
+        # would any histogram): it is not compared.
+        shared=$(jq --arg h "$h" '[0.001,0.005,0.01,0.025,0.05,0.1,0.5,1,5,10,30] as $le |
+            .replicas[] | select(.hostname == $h) | . as $r |
+            ([$le[] | select(. * 1000 < $r.api_p95_ms)] | length) as $a |
+            ([$le[] | select(. * 1000 < $r.api_p99_ms)] | length) as $b | $a == $b' "$T")
         for f in api_p50_ms:0.2 api_p95_ms:0.2 api_p99_ms:0.5 db_query_p95_ms:0.35; do
+            if [ "${f%%:*}" = api_p95_ms ] && [ "$shared" = true ]; then
+                continue
+            fi
             got=$(jq --arg h "$h" ".servers[] | select(.hostname == \$h) | .${f%%:*}" "$S")
             want=$(jq --arg h "$h" ".replicas[] | select(.hostname == \$h) | .${f%%:*}" "$T")
             within "truth_${preset}_${h}_${f%%:*}" "${got:-null}" "$want" "${f#*:}"
         done
         got=$(jq --arg h "$h" --argjson sp "$SPEED" '.servers[] | select(.hostname == $h) | .requests_per_s / $sp' "$S")
         want=$(jq --arg h "$h" '.replicas[] | select(.hostname == $h) | .requests_per_s' "$T")
-        within "truth_${preset}_${h}_requests_per_s" "${got:-null}" "$want" 0.1
+        within "truth_${preset}_${h}_requests_per_s" "${got:-null}" "$want" 0.25
     done
 
     # Queues per organization and tag set: the counts move as jobs arrive, so
