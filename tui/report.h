@@ -1,0 +1,51 @@
+/*
+ * Exports of a recorded time window (`scaletop export`): the series as CSV or
+ * JSON, and an incident report in Markdown or HTML with the timeline of
+ * events, findings and markers, charts of the key series with the markers on
+ * them, and the full snapshot at each marker. Everything is read from the
+ * history store once (report_load) and rendered from memory, so one
+ * redactor covers the whole export and a name gets one pseudonym throughout.
+ */
+#ifndef SCALETOP_REPORT_H
+#define SCALETOP_REPORT_H
+
+#include "backend/err.h"
+#include "backend/store.h"
+
+#include <stdbool.h>
+
+/* At most this many frames are read; a longer window is sampled evenly. */
+#define REPORT_MAX_FRAMES 2000
+
+enum report_format { REPORT_CSV, REPORT_JSON, REPORT_MD, REPORT_HTML };
+
+struct report;
+
+/* Reads the window [from, to] of st (borrowed; used only during the call):
+ * frames, series, events, findings, markers and the snapshot at each marker;
+ * with redact, names become pseudonyms everywhere. NULL and e when the store
+ * cannot be read or holds no frame in the window. Caller frees. */
+struct report *report_load(struct store *st, double from, double to, bool redact, struct err *e);
+void report_free(struct report *r);
+
+/* The number of frames read. */
+size_t report_frames(const struct report *r);
+
+/* Renders the report; width is the HTML chart width in pixels (0: default
+ * 900). Times in UTC when utc. Caller frees; never fails. */
+char *report_render(const struct report *r, enum report_format fmt, bool utc, int width);
+
+/* Parses "csv", "json", "md", "html"; -1 if none. */
+int report_format_parse(const char *s);
+
+/* Opens the history file at path (NULL: the default path) for reading; NULL
+ * and e ("no history file at PATH ...") when it does not exist or cannot be
+ * read. Caller closes with store_close. */
+struct store *report_open_history(const char *path, struct err *e);
+
+/* Parses the TIME given to option `opt` (e.g. "--from") against the clock;
+ * -1 and e ("--from: cannot read '25:99': ...") on error. */
+int report_parse_time(const char *opt, const char *s, bool utc, double *out,
+                      struct err *e) WARN_UNUSED;
+
+#endif
