@@ -64,36 +64,6 @@ static const char *format_from_path(const char *path)
     return NULL;
 }
 
-/* The document in `format` (text, json, md or html); caller frees. series
- * (may be NULL) gives the text format its sparklines. */
-static char *render(const struct snapshot *snap, const char *format, bool utc, int width,
-                    const struct series_source *series)
-{
-    struct strbuf b = {0};
-    if (strcmp(format, "text") == 0) {
-        /* UTF-8 glyphs only when the user's locale says the terminal takes them. */
-        setlocale(LC_CTYPE, "");
-        return textrender_snapshot(snap, series, width, !glyphs_locale_is_utf8(), utc);
-    }
-    if (strcmp(format, "json") == 0) {
-        char *json = snapshot_json_dump(snap, 1);
-        strbuf_puts(&b, json);
-        strbuf_puts(&b, "\n");
-        free(json);
-    } else {
-        struct doc *d = doc_from_snapshot(snap, utc);
-        if (strcmp(format, "html") == 0) {
-            write_html_open(&b, d->title);
-            write_html_body(&b, d, NULL, 0);
-            write_html_close(&b);
-        } else {
-            write_md(&b, d);
-        }
-        doc_free(d);
-    }
-    return strbuf_take(&b);
-}
-
 int cmd_snapshot(int argc, char **argv)
 {
     static const char *const extra[] = {
@@ -176,7 +146,10 @@ int cmd_snapshot(int argc, char **argv)
     }
     /* Sparklines read the series by name: not with pseudonyms. */
     struct series_source series = st ? store_series_source(st) : (struct series_source){0};
-    char *text = render(snap, format, cfg.utc, width, st && !redact ? &series : NULL);
+    /* UTF-8 glyphs only when the user's locale says the terminal takes them. */
+    setlocale(LC_CTYPE, "");
+    char *text = report_snapshot_render(snap, format, cfg.utc, width, !glyphs_locale_is_utf8(),
+                                        st && !redact ? &series : NULL);
     store_close(st);
     rc = outfile_emit(out, text, "snapshot", &e) < 0 ? 1 : 0;
     if (rc != 0) {

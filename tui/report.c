@@ -17,7 +17,9 @@
 #include "backend/store_flat.h"
 #include "backend/timespec.h"
 #include "backend/xalloc.h"
+#include "backend/text.h"
 #include "tui/doc.h"
+#include "tui/textrender.h"
 #include "tui/writers.h"
 
 #include <jansson.h>
@@ -107,18 +109,6 @@ static struct rseries *series_get(struct report *r, const char *name, const char
     return s;
 }
 
-/* A store path segment: '/' and '%' %-escaped, as store_flat names them. */
-static void segment(struct strbuf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        if (*s == '/' || *s == '%') {
-            strbuf_printf(b, "%%%02X", (unsigned char)*s);
-        } else {
-            strbuf_add(b, s, 1);
-        }
-    }
-}
-
 static int add_frame(struct report *r, size_t i, const struct snapshot *snap, struct err *e)
 {
     struct store_flat f = {0};
@@ -135,10 +125,7 @@ static int add_frame(struct report *r, size_t i, const struct snapshot *snap, st
     store_flat_fini(&f);
     /* Proxy status as a number, so it can be charted: 1 ok, 0 anything else. */
     for (size_t k = 0; k < snap->nproxies; k++) {
-        struct strbuf ent = {0};
-        strbuf_puts(&ent, "proxy/");
-        segment(&ent, snap->proxies[k].name);
-        char *entity = strbuf_take(&ent);
+        char *entity = xasprintf("proxy/%s", snap->proxies[k].name ? snap->proxies[k].name : "");
         char *name = xasprintf("%s/status_ok", entity);
         series_get(r, name, entity, "")->v[i] = snap->proxies[k].status == PROXY_OK ? 1 : 0;
         free(name);
@@ -893,4 +880,30 @@ int report_parse_time(const char *opt, const char *s, bool utc, double *out, str
         return -1;
     }
     return 0;
+}
+
+char *report_snapshot_render(const struct snapshot *snap, const char *format, bool utc, int width,
+                             bool ascii, const struct series_source *series)
+{
+    struct strbuf b = {0};
+    if (strcmp(format, "text") == 0) {
+        return textrender_snapshot(snap, series, width, ascii, utc);
+    }
+    if (strcmp(format, "json") == 0) {
+        char *json = snapshot_json_dump(snap, 1);
+        strbuf_puts(&b, json);
+        strbuf_puts(&b, "\n");
+        free(json);
+    } else {
+        struct doc *d = doc_from_snapshot(snap, utc);
+        if (strcmp(format, "html") == 0) {
+            write_html_open(&b, d->title);
+            write_html_body(&b, d, NULL, 0);
+            write_html_close(&b);
+        } else {
+            write_md(&b, d);
+        }
+        doc_free(d);
+    }
+    return strbuf_take(&b);
 }

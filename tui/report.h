@@ -10,6 +10,7 @@
 #define SCALETOP_REPORT_H
 
 #include "backend/err.h"
+#include "backend/series.h"
 #include "backend/store.h"
 
 #include <stdbool.h>
@@ -47,5 +48,11 @@ struct store *report_open_history(const char *path, struct err *e);
  * -1 and e ("--from: cannot read '25:99': ...") on error. */
 int report_parse_time(const char *opt, const char *s, bool utc, double *out,
                       struct err *e) WARN_UNUSED;
+
+/* One snapshot as `scaletop snapshot` writes it: format "text" (every pane
+ * at width columns, ASCII glyphs if ascii; sparklines from series if not
+ * NULL), "json", "md" or "html". Caller frees; never fails. */
+char *report_snapshot_render(const struct snapshot *snap, const char *format, bool utc, int width,
+                             bool ascii, const struct series_source *series);
 
 #endif

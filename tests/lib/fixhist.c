@@ -19,6 +19,11 @@ static struct snapshot *frame(int i, int hostile)
     for (size_t k = 0; k < 3 && k < s->nservers; k++) {
         s->servers[k].api_p95_ms += 20.0 * i + 5.0 * (double)k;
     }
+    /* Replicas start at fixed moments: coder-1 restarts at T0+170. */
+    for (size_t k = 0; k < 3 && k < s->nservers; k++) {
+        s->servers[k].started_at =
+            k == 1 && t >= FIXHIST_T0 + 170 ? FIXHIST_T0 + 170 : FIXHIST_T0 - 86400 * 3 + k * 600;
+    }
     s->postgres.connections.used += i;
     if (incident && s->provisioners.nqueues > 0) {
         s->provisioners.queues[0].pending = 5.0 * (i - 3);
