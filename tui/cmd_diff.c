@@ -95,7 +95,11 @@ int cmd_diff(int argc, char **argv)
     struct snapshot *a = NULL, *b = NULL;
     if (st) {
         a = store_snapshot_at(st, from, &e);
-        b = a ? store_snapshot_at(st, to, &e) : NULL;
+        if (!a) {
+            err_prefix(&e, "--from %s", from_s);
+        } else if (!(b = store_snapshot_at(st, to, &e))) {
+            err_prefix(&e, "--to %s", to_s);
+        }
     }
     store_close(st);
     if (!a || !b) {
