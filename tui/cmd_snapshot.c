@@ -1,11 +1,14 @@
 /*
  * `scaletop snapshot [--at TIME] [--format text|md|json|html] [-o FILE]
- * [--window S]`: one live snapshot (two polls `--window` seconds apart, so
- * rates exist) printed in the chosen format. JSON is the contract of
- * DESIGN.md §6; Markdown and HTML are the report writers' (tui/writers.h). Exit 0 whenever a
- * snapshot was written, even if sources failed (the JSON says which and why); 2 for usage errors; 1
- * if the output cannot be written. A file given with -o is created 0600 and replaced atomically
- * (temporary file, fsync, rename), so a reader never sees half.
+ * [--redact] [--window S]`: one snapshot printed in the chosen format, live
+ * (two polls `--window` seconds apart, so rates exist) or, with --at, the
+ * latest frame of the history file at or before TIME. JSON is the contract
+ * of DESIGN.md §6; Markdown and HTML are the report writers'
+ * (tui/writers.h). --redact passes the snapshot through one redactor before
+ * rendering. Exit 0 whenever a snapshot was written, even if sources failed
+ * (the JSON says which and why); 2 for usage errors; 1 if the history has
+ * nothing by TIME or the output cannot be written. A file given with -o is
+ * created 0600 and replaced atomically, so a reader never sees half.
  */
 #include "backend/collect.h"
 #include "backend/config.h"
