@@ -157,3 +157,12 @@ check_eq diff_file_mode_0600 "$(stat -c %a "$SCRATCH/d.md")" 600
 err=$(run diff --db "$H" --from 2026-11-27T03:00:00Z --to $TO 2>&1 >/dev/null)
 check_eq diff_before_history_exit_1 "$?" 1
 check_contains diff_before_history_names_time "$err" "--from 2026-11-27T03:00:00Z"
+
+# --width sets the HTML chart width; out of range is a usage error.
+out=$(run export --db "$H" --from $FROM --to $TO --format html --width 1200)
+check_contains export_width_applies "$out" '<svg class="chart" width="1200"'
+run export --db "$H" --from $FROM --to $TO --format html --width 20 >/dev/null 2>&1
+check_eq export_width_bad_exit_2 "$?" 2
+# A live snapshot can be redacted too (nothing configured: still valid JSON).
+out=$(run snapshot --format json --redact --window 0.1 2>/dev/null)
+if printf '%s' "$out" | jq -e .scaletop_snapshot >/dev/null 2>&1; then ok snapshot_live_redact; else fail snapshot_live_redact "$(printf '%s' "$out" | head -c 200)"; fi

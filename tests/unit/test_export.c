@@ -431,3 +431,48 @@ TEST(export_diff_lists_exactly_the_changes_made)
     store_close(st);
     remove_history(path);
 }
+
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle)) {
+        n++;
+    }
+    return n;
+}
+
+TEST(export_chart_axes_markers_gaps_and_escaping)
+{
+    /* Two lines over 03:00..03:10; the second has a gap; a marker at 03:05
+     * and one outside the window (not drawn). */
+    double t[5], a[5] = {10, 20, 30, 40, 50}, b[5] = {5, NAN, 15, 25, 35};
+    for (int i = 0; i < 5; i++) {
+        t[i] = FIXSNAP_TIME - 720 + 150.0 * i;
+    }
+    struct write_chart_line lines[] = {{"coder-0", a}, {"<b>x</b>|\"", b}};
+    double marks[] = {FIXSNAP_TIME - 420, FIXSNAP_TIME + 3600};
+    struct write_chart c = {"API p95",          "ms",  lines, 2,    5,   t,  FIXSNAP_TIME - 720,
+                            FIXSNAP_TIME - 120, marks, 2,     true, 600, 200};
+    struct strbuf sb = {0};
+    write_svg_chart(&sb, &c);
+    char *svg = strbuf_take(&sb);
+    /* Value axis: max and min with the unit; time axis: start, middle, end. */
+    CHECK(strstr(svg, ">50 ms</text>") != NULL);
+    CHECK(strstr(svg, ">5 ms</text>") != NULL);
+    CHECK(strstr(svg, ">03:00:00</text>") != NULL);
+    CHECK(strstr(svg, ">03:05:00</text>") != NULL);
+    CHECK(strstr(svg, ">03:10:00</text>") != NULL);
+    /* One marker in the window, drawn in the middle of the plot (x = 70 +
+     * 514 / 2). */
+    CHECK_INT(count(svg, "class=\"marker\""), 1);
+    CHECK(strstr(svg, "<line x1=\"327.0\"") != NULL);
+    CHECK(strstr(svg, ">M1</text>") != NULL);
+    /* The gap splits the second line: three polylines in all. */
+    CHECK_INT(count(svg, "<polyline"), 3);
+    /* Labels are escaped. */
+    CHECK(strstr(svg, "<b>") == NULL);
+    CHECK(strstr(svg, "&lt;b&gt;x&lt;/b&gt;|&quot;") != NULL);
+    CHECK(strncmp(svg, "<svg class=\"chart\"", 18) == 0);
+    CHECK(strstr(svg, "</svg>") != NULL);
+    free(svg);
+}
