@@ -22,6 +22,7 @@
 #include "tui/textrender.h"
 #include "tui/writers.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -146,6 +147,13 @@ static void redact_in_place(struct redact *red, char **s)
 
 struct report *report_load(struct store *st, double from, double to, bool redact, struct err *e)
 {
+    return report_load_sampled(st, from, to, redact, REPORT_MAX_FRAMES, e);
+}
+
+struct report *report_load_sampled(struct store *st, double from, double to, bool redact,
+                                   size_t max_frames, struct err *e)
+{
+    assert(max_frames >= 2);
     double *all = NULL;
     size_t nall = 0;
     if (store_frame_times(st, from, to, &all, &nall, e) < 0) {
@@ -163,7 +171,7 @@ struct report *report_load(struct store *st, double from, double to, bool redact
     r->from = from;
     r->to = to;
     r->redacted = redact;
-    r->n = nall > REPORT_MAX_FRAMES ? REPORT_MAX_FRAMES : nall;
+    r->n = nall > max_frames ? max_frames : nall;
     r->t = xmalloc(r->n * sizeof *r->t);
     for (size_t i = 0; i < r->n; i++) {
         r->t[i] = r->n == nall ? all[i] : all[i * (nall - 1) / (r->n - 1)];
@@ -257,6 +265,11 @@ void report_free(struct report *r)
 size_t report_frames(const struct report *r)
 {
     return r->n;
+}
+
+double report_frame_time(const struct report *r, size_t i)
+{
+    return i < r->n ? r->t[i] : NAN;
 }
 
 int report_format_parse(const char *s)

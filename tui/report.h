@@ -14,8 +14,10 @@
 #include "backend/store.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
-/* At most this many frames are read; a longer window is sampled evenly. */
+/* At most this many frames are read by report_load; a longer window is
+ * sampled evenly. */
 #define REPORT_MAX_FRAMES 2000
 
 enum report_format { REPORT_CSV, REPORT_JSON, REPORT_MD, REPORT_HTML };
@@ -29,8 +31,14 @@ struct report;
 struct report *report_load(struct store *st, double from, double to, bool redact, struct err *e);
 void report_free(struct report *r);
 
-/* The number of frames read. */
+/* report_load reading at most max_frames (>= 2) frames: a longer window is
+ * sampled evenly, its first and last frames always kept. */
+struct report *report_load_sampled(struct store *st, double from, double to, bool redact,
+                                   size_t max_frames, struct err *e);
+
+/* The number of frames read, and the time of frame i (NAN past the end). */
 size_t report_frames(const struct report *r);
+double report_frame_time(const struct report *r, size_t i);
 
 /* Renders the report; width is the HTML chart width in pixels (0: default
  * 900). Times in UTC when utc. Caller frees; never fails. */

@@ -476,3 +476,30 @@ TEST(export_chart_axes_markers_gaps_and_escaping)
     CHECK(strstr(svg, "</svg>") != NULL);
     free(svg);
 }
+
+TEST(export_long_window_sampled_evenly)
+{
+    char *path = make_history(0);
+    struct err e = {{0}};
+    struct store *st = store_open(path, STORE_VIEW, NULL, &e);
+    struct report *r = report_load_sampled(st, WIN_FROM, WIN_TO, false, 4, &e);
+    CHECK(r != NULL);
+    if (r) {
+        /* Ten frames into four: the first, the last, and two evenly between. */
+        CHECK_INT(report_frames(r), 4);
+        CHECK_NEAR(report_frame_time(r, 0), FIXHIST_FRAME(0), 1e-3);
+        CHECK_NEAR(report_frame_time(r, 1), FIXHIST_FRAME(3), 1e-3);
+        CHECK_NEAR(report_frame_time(r, 2), FIXHIST_FRAME(6), 1e-3);
+        CHECK_NEAR(report_frame_time(r, 3), FIXHIST_FRAME(9), 1e-3);
+        char *csv = report_render(r, REPORT_CSV, true, 0);
+        CHECK(strstr(csv, "2026-11-27T03:09:00Z,") != NULL);
+        CHECK(strstr(csv, "2026-11-27T03:10:00Z,") == NULL);
+        free(csv);
+    }
+    report_free(r);
+    r = report_load(st, WIN_FROM, WIN_TO, false, &e);
+    CHECK(r && report_frames(r) == FIXHIST_FRAMES);
+    report_free(r);
+    store_close(st);
+    remove_history(path);
+}
