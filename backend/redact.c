@@ -105,6 +105,20 @@ static const char *learn(struct redact *r, enum kind k, const char *name)
     return lookup(r, name);
 }
 
+/* Registers the host of a URL ("http://10.0.1.11:8080" gives "10.0.1.11")
+ * as a host name of its own. */
+static void learn_url_host(struct redact *r, const char *url)
+{
+    const char *h = url ? strstr(url, "://") : NULL;
+    if (!h) {
+        return;
+    }
+    h += 3;
+    char *host = xstrndup(h, strcspn(h, ":/?#"));
+    learn(r, K_HOST, host);
+    free(host);
+}
+
 /* Replaces URLs the redactor does not know yet (scheme://host...). */
 static void url_pass(struct redact *r, struct strbuf *out, const char *s)
 {
@@ -227,6 +241,11 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
     for (size_t i = 0; i < s->postgres.nreplication; i++) {
         learn(r, K_HOST, s->postgres.replication[i].name);
     }
+    /* Learnt last so the pseudonyms above keep their numbers: the bare host
+     * of each relay address, which source names ("metrics HOST:PORT") carry. */
+    for (size_t i = 0; i < s->nservers; i++) {
+        learn_url_host(r, s->servers[i].relay_address);
+    }
 
     rewrite(r, s, &d->coder_url);
     rewrite(r, s, &d->dashboard_url);
@@ -236,12 +255,14 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
     }
     for (size_t i = 0; i < s->nservers; i++) {
         struct server *sv = &s->servers[i];
+        rewrite(r, s, &sv->id);
         rewrite(r, s, &sv->hostname);
         rewrite(r, s, &sv->relay_address);
         rewrite(r, s, &sv->metrics_target);
         rewrite(r, s, &sv->error);
     }
     for (size_t i = 0; i < p->ndaemons; i++) {
+        rewrite(r, s, &p->daemons[i].id);
         rewrite(r, s, &p->daemons[i].name);
         rewrite(r, s, &p->daemons[i].organization);
         rewrite_tags(r, s, &p->daemons[i].tags);

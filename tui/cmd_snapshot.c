@@ -1,14 +1,19 @@
 /*
  * `scaletop snapshot [--at TIME] [--format text|md|json|html] [-o FILE]
- * [--window S]`: one live snapshot (two polls `--window` seconds apart, so
- * rates exist) printed in the chosen format. JSON is the contract of
- * DESIGN.md §6; Markdown and HTML are the report writers' (tui/writers.h). Exit 0 whenever a
- * snapshot was written, even if sources failed (the JSON says which and why); 2 for usage errors; 1
- * if the output cannot be written. A file given with -o is created 0600 and replaced atomically
- * (temporary file, fsync, rename), so a reader never sees half.
+ * [--redact] [--window S]`: one snapshot printed in the chosen format, live
+ * (two polls `--window` seconds apart, so rates exist) or, with --at, the
+ * latest frame of the history file at or before TIME. JSON is the contract
+ * of DESIGN.md §6; Markdown and HTML are the report writers'
+ * (tui/writers.h). --redact passes the snapshot through one redactor before
+ * rendering. Exit 0 whenever a snapshot was written, even if sources failed
+ * (the JSON says which and why); 2 for usage errors; 1 if the history has
+ * nothing by TIME or the output cannot be written. A file given with -o is
+ * created 0600 and replaced atomically, so a reader never sees half.
  */
 #include "backend/collect.h"
 #include "backend/config.h"
+#include "backend/redact.h"
+#include "backend/store_views.h"
 #include "backend/snapshot_json.h"
 #include "backend/sources.h"
 #include "backend/timespec.h"
@@ -16,6 +21,7 @@
 #include "tui/doc.h"
 #include "tui/glyphs.h"
 #include "tui/outfile.h"
+#include "tui/report.h"
 #include "tui/textrender.h"
 #include "tui/writers.h"
 
@@ -32,13 +38,15 @@
 static void snapshot_usage(FILE *f)
 {
     fputs("Usage: scaletop snapshot [--at TIME] [--format text|md|json|html] [-o FILE]\n"
-          "                         [--width N] [--window SECONDS] [common options]\n"
+          "                         [--redact] [--width N] [--window SECONDS] [common options]\n"
           "One snapshot of the deployment: live (two polls --window seconds apart,\n"
           "default 3) or, with --at, from the history file. -o writes FILE (mode 0600)\n"
           "instead of standard output ('-' means standard output); without --format\n"
           "the format follows FILE's extension (.json, .md, .html, .txt). The text\n"
           "format draws every pane as the console does, --width N columns wide\n"
-          "(default 120), in ASCII unless the locale is UTF-8.\n"
+          "(default 120), in ASCII unless the locale is UTF-8. --at reads the history\n"
+          "file (--db FILE): the latest frame at or before TIME. --redact replaces\n"
+          "names, hosts and URLs by stable pseudonyms (see docs/export.md).\n"
           "See 'scaletop --help' for the options that say where the deployment is.\n",
           f);
 }
@@ -59,43 +67,17 @@ static const char *format_from_path(const char *path)
     return NULL;
 }
 
-/* The document in `format` (text, json, md or html); caller frees. */
-static char *render(const struct snapshot *snap, const char *format, bool utc, int width)
-{
-    struct strbuf b = {0};
-    if (strcmp(format, "text") == 0) {
-        /* UTF-8 glyphs only when the user's locale says the terminal takes them. */
-        setlocale(LC_CTYPE, "");
-        return textrender_snapshot(snap, NULL, width, !glyphs_locale_is_utf8(), utc);
-    }
-    if (strcmp(format, "json") == 0) {
-        char *json = snapshot_json_dump(snap, 1);
-        strbuf_puts(&b, json);
-        strbuf_puts(&b, "\n");
-        free(json);
-    } else {
-        struct doc *d = doc_from_snapshot(snap, utc);
-        if (strcmp(format, "html") == 0) {
-            write_html_open(&b, d->title);
-            write_html_body(&b, d, NULL, 0);
-            write_html_close(&b);
-        } else {
-            write_md(&b, d);
-        }
-        doc_free(d);
-    }
-    return strbuf_take(&b);
-}
-
 int cmd_snapshot(int argc, char **argv)
 {
-    static const char *const extra[] = {"--format=", "-o=", "--output=", "--at=", "--width=", NULL};
+    static const char *const extra[] = {
+        "--format=", "-o=", "--output=", "--at=", "--width=", "--redact", NULL};
     struct config cfg;
     struct err e = {{0}};
     char **rest = NULL;
     int nrest = 0, rc = 2;
     const char *format = NULL, *out = NULL, *at = NULL;
     int width = 120;
+    bool redact = false;
 
     config_defaults(&cfg);
     if (config_load(&cfg, argc, argv, extra, &rest, &nrest, &e) < 0) {
@@ -108,7 +90,9 @@ int cmd_snapshot(int argc, char **argv)
             rc = 0;
             goto out;
         }
-        if (strcmp(rest[i], "--format") == 0) {
+        if (strcmp(rest[i], "--redact") == 0) {
+            redact = true;
+        } else if (strcmp(rest[i], "--format") == 0) {
             format = rest[++i];
         } else if (strcmp(rest[i], "-o") == 0 || strcmp(rest[i], "--output") == 0) {
             out = rest[++i];
@@ -137,23 +121,39 @@ int cmd_snapshot(int argc, char **argv)
         rc = cmd_usage_error("snapshot: unknown format '%s' (text, md, json or html)", format);
         goto out;
     }
+    struct snapshot *snap = NULL;
+    struct store *st = NULL;
     if (at) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
         double t;
-        if (timespec_parse(at, (double)now.tv_sec + now.tv_nsec / 1e9, cfg.utc, &t, &e) < 0) {
-            rc = cmd_usage_error("--at: %s", e.msg);
-        } else {
-            fprintf(stderr, "scaletop: snapshot: --at needs the history store, not in this "
-                            "build yet\n");
+        if (report_parse_time("--at", at, cfg.utc, &t, &e) < 0) {
+            rc = cmd_usage_error("snapshot: %s", e.msg);
+            goto out;
         }
-        goto out;
+        st = report_open_history(cfg.db_path, &e);
+        snap = st ? store_snapshot_at(st, t, &e) : NULL;
+        if (!snap) {
+            fprintf(stderr, "scaletop: snapshot: %s\n", e.msg);
+            store_close(st);
+            rc = 1;
+            goto out;
+        }
+    } else {
+        struct collect *c = collect_new(&cfg, sources_list, sources_count());
+        snap = collect_once(c, cfg.window_s);
+        collect_free(c);
     }
-
-    struct collect *c = collect_new(&cfg, sources_list, sources_count());
-    struct snapshot *snap = collect_once(c, cfg.window_s);
-    collect_free(c);
-    char *text = render(snap, format, cfg.utc, width);
+    if (redact) {
+        struct redact *red = redact_new();
+        redact_snapshot(red, snap);
+        redact_free(red);
+    }
+    /* Sparklines read the series by name: not with pseudonyms. */
+    struct series_source series = st ? store_series_source(st) : (struct series_source){0};
+    /* UTF-8 glyphs only when the user's locale says the terminal takes them. */
+    setlocale(LC_CTYPE, "");
+    char *text = report_snapshot_render(snap, format, cfg.utc, width, !glyphs_locale_is_utf8(),
+                                        st && !redact ? &series : NULL);
+    store_close(st);
     rc = outfile_emit(out, text, "snapshot", &e) < 0 ? 1 : 0;
     if (rc != 0) {
         fprintf(stderr, "scaletop: %s\n", e.msg);

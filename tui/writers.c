@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *role_class(enum doc_role r)
 {
@@ -223,4 +224,136 @@ void write_html_body(struct strbuf *b, const struct doc *d, const struct series_
         }
         strbuf_puts(b, "</section>\n");
     }
+}
+
+/* Line colours of a chart, distinguishable in print and for most colour
+ * vision deficiencies; lines beyond the palette reuse it. */
+static const char *const chart_palette[] = {"#3567b5", "#d9822b", "#2e8b57", "#8e44ad",
+                                            "#c0392b", "#16a085", "#7f8c8d", "#b7950b"};
+
+static void chart_time_label(char *buf, size_t n, double t, bool utc)
+{
+    time_t sec = (time_t)floor(t);
+    struct tm tm;
+    if (utc) {
+        gmtime_r(&sec, &tm);
+    } else {
+        localtime_r(&sec, &tm);
+    }
+    strftime(buf, n, "%H:%M:%S", &tm);
+}
+
+void write_svg_chart(struct strbuf *b, const struct write_chart *c)
+{
+    const int left = 70, right = 16, top = 22, bottom = 28, legend_row = 18;
+    int w = c->width > left + right + 100 ? c->width : left + right + 100;
+    int ph = c->height > top + bottom + 40 ? c->height - top - bottom : 40;
+    int pw = w - left - right;
+    int h = top + ph + bottom + legend_row * (int)c->nlines + 4;
+    double span_t = c->to > c->from ? c->to - c->from : 1;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t l = 0; l < c->nlines; l++) {
+        for (size_t i = 0; i < c->n; i++) {
+            double v = c->lines[l].v[i];
+            if (isfinite(v)) {
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+        }
+    }
+    if (!(lo <= hi)) {
+        lo = 0;
+        hi = 1;
+    } else if (hi - lo < 1e-9) {
+        lo = lo > 0 && lo < 1 ? 0 : lo - 1;
+        hi = hi + 1;
+    }
+    strbuf_printf(b,
+                  "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                  "role=\"img\" aria-label=\"",
+                  w, h, w, h);
+    escape_html(b, c->title);
+    strbuf_puts(b, "\">");
+    strbuf_printf(b,
+                  "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                  "style=\"fill:#fafbfd;stroke:#ccd\"/>",
+                  left, top, pw, ph);
+    /* Y axis: max at the top, min at the bottom. */
+    char num[64];
+    snprintf(num, sizeof num, "%.4g", hi);
+    strbuf_printf(b,
+                  "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
+                  "style=\"font-size:11px;fill:#445\">%s",
+                  left - 6, top + 10, num);
+    if (c->unit && *c->unit) {
+        strbuf_puts(b, " ");
+        escape_html(b, c->unit);
+    }
+    strbuf_puts(b, "</text>");
+    snprintf(num, sizeof num, "%.4g", lo);
+    strbuf_printf(b,
+                  "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
+                  "style=\"font-size:11px;fill:#445\">%s",
+                  left - 6, top + ph, num);
+    if (c->unit && *c->unit) {
+        strbuf_puts(b, " ");
+        escape_html(b, c->unit);
+    }
+    strbuf_puts(b, "</text>");
+    /* X axis: the window's start, middle and end. */
+    static const char *const anchors[] = {"start", "middle", "end"};
+    for (int k = 0; k < 3; k++) {
+        char tl[32];
+        chart_time_label(tl, sizeof tl, c->from + span_t * k / 2.0, c->utc);
+        strbuf_printf(b,
+                      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
+                      "style=\"font-size:11px;fill:#445\">%s</text>",
+                      left + pw * k / 2.0, top + ph + 16, anchors[k], tl);
+    }
+    for (size_t m = 0; m < c->nmarkers; m++) {
+        double f = (c->markers[m] - c->from) / span_t;
+        if (!(f >= 0 && f <= 1)) {
+            continue;
+        }
+        double x = left + f * pw;
+        strbuf_printf(b,
+                      "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"marker\"/>"
+                      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+                      "style=\"font-size:11px;fill:#c0392b\">M%zu</text>",
+                      x, top, x, top + ph, x, top - 6, m + 1);
+    }
+    for (size_t l = 0; l < c->nlines; l++) {
+        const char *colour = chart_palette[l % (sizeof chart_palette / sizeof *chart_palette)];
+        int open = 0;
+        for (size_t i = 0; i < c->n; i++) {
+            double v = c->lines[l].v[i];
+            if (!isfinite(v) || !isfinite(c->t[i])) {
+                if (open) {
+                    strbuf_puts(b, "\"/>");
+                    open = 0;
+                }
+                continue;
+            }
+            double x = left + (c->t[i] - c->from) / span_t * pw;
+            double y = top + ph - (v - lo) / (hi - lo) * ph;
+            if (!open) {
+                strbuf_printf(b, "<polyline style=\"stroke:%s\" points=\"", colour);
+                open = 1;
+            } else {
+                strbuf_puts(b, " ");
+            }
+            strbuf_printf(b, "%.1f,%.1f", x, y);
+        }
+        if (open) {
+            strbuf_puts(b, "\"/>");
+        }
+        int ly = top + ph + bottom + legend_row * (int)l + 10;
+        strbuf_printf(b,
+                      "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"4\" style=\"fill:%s\"/>"
+                      "<text x=\"%d\" y=\"%d\" style=\"font-size:12px;fill:#1d2329\">",
+                      left, ly - 4, colour, left + 18, ly);
+        escape_html(b, c->lines[l].label);
+        strbuf_puts(b, "</text>");
+    }
+    strbuf_puts(b, "</svg>");
 }

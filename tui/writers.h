@@ -10,6 +10,7 @@
 #include "backend/series.h"
 #include "tui/doc.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Appends the document as Markdown (headings and tables). */
@@ -29,5 +30,30 @@ void write_html_close(struct strbuf *b);
  * with optional vertical marker lines at fractions 0..1 of the width. */
 void write_svg_sparkline(struct strbuf *b, const double *v, size_t n, int w, int h,
                          const double *markers, size_t nmarkers);
+
+/* One line of a chart: a label and values at the chart's n times. */
+struct write_chart_line {
+    const char *label;
+    const double *v; /* n values, NAN for gaps */
+};
+
+/* A report chart: lines over times t[n] in [from, to], marker times drawn
+ * as numbered vertical lines (M1, M2, ...), times labelled in UTC if utc. */
+struct write_chart {
+    const char *title, *unit;
+    const struct write_chart_line *lines;
+    size_t nlines, n;
+    const double *t;
+    double from, to;
+    const double *markers;
+    size_t nmarkers;
+    bool utc;
+    int width, height; /* pixels of the plot area with its axes; legend below */
+};
+
+/* Appends an inline SVG line chart with min/max labels on the value axis,
+ * start/middle/end labels on the time axis, markers and a legend; every
+ * label escaped. */
+void write_svg_chart(struct strbuf *b, const struct write_chart *c);
 
 #endif

@@ -287,6 +287,13 @@ struct snapshot *fixsnap_incident(int hostile)
     return s;
 }
 
+struct snapshot *fixsnap_make(double t, int incident, int hostile)
+{
+    struct snapshot *s = snapshot_new(t);
+    build(s, incident, hostile);
+    return s;
+}
+
 struct snapshot *fixsnap_steady(void)
 {
     struct snapshot *s = snapshot_new(FIXSNAP_TIME);

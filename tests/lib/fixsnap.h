@@ -19,4 +19,8 @@ struct snapshot *fixsnap_incident(int hostile);
 /* A new snapshot of a healthy 1k-user deployment (refcount 1). */
 struct snapshot *fixsnap_steady(void);
 
+/* The incident (or, with incident 0, the steady) deployment as seen at time
+ * t, every relative time counted from t; refcount 1. For recorded histories. */
+struct snapshot *fixsnap_make(double t, int incident, int hostile);
+
 #endif
