@@ -54,7 +54,13 @@ wait_for() {
 
 # matches_golden NAME: the screen below the header equals the golden layout
 # below its header (the header carries the wall-clock time). Polls up to 5 s.
+# SCALETOP_GOLDEN_UPDATE=1 rewrites the golden from the screen first.
 matches_golden() {
+    if [ -n "${SCALETOP_GOLDEN_UPDATE:-}" ]; then
+        sleep 1
+        { head -n 1 "$GOLDEN/$1.txt"; screen | tail -n +2; } >"$SCRATCH/new.txt"
+        cp "$SCRATCH/new.txt" "$GOLDEN/$1.txt"
+    fi
     i=0
     while [ $i -lt 50 ]; do
         screen | tail -n +2 >"$SCRATCH/screen.txt"
