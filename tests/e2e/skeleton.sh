@@ -17,7 +17,7 @@ fi
 
 SOCK="scaletop-test-$$"
 BIN="$(cd "$(dirname "$SCALETOP")" && pwd)/$(basename "$SCALETOP")"
-GOLDEN="$(pwd)/tests/golden/layout"
+GOLDEN="$(pwd)/tests/golden/console"
 printf 'set -g status off\nset -g history-limit 0\n' >"$SCRATCH/tmux.conf"
 SOCK_PATH="${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
 trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1; rm -f "$SOCK_PATH"; rm -rf "$SCRATCH"' EXIT
