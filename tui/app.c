@@ -148,6 +148,7 @@ struct shown {
     struct snapshot *snap; /* owned reference, NULL before the first */
     struct timetravel tt;
     double store_newest; /* newest frame read from the history (viewer: when to reload) */
+    double oldest;       /* oldest recorded frame, NAN if none (sparkline span) */
 };
 
 static int step_store(void *ctx, double t, int dir, double *out)
@@ -169,6 +170,21 @@ static void refresh_newest(struct app *a, struct shown *sh)
     if (a->opts.history && store_latest_time(a->opts.history, &t, &e) == 0) {
         sh->tt.newest = t;
     }
+    if (a->opts.history && !isfinite(sh->oldest) &&
+        store_frame_step(a->opts.history, 0, 1, &t, &e) == 0) {
+        sh->oldest = t;
+    }
+}
+
+/* The sparkline span: the configured one, else as much history as there is,
+ * from two minutes up to an hour, so a fresh history file already draws. */
+static double spark_window(const struct app *a, const struct shown *sh)
+{
+    if (a->opts.window_s > 0) {
+        return a->opts.window_s;
+    }
+    double span = sh->snap && isfinite(sh->oldest) ? sh->snap->time - sh->oldest : 0;
+    return span < 120 ? 120 : span > 3600 ? 3600 : span;
 }
 
 /* Loads the snapshot the state asks for; a message in v when it cannot.
@@ -374,11 +390,10 @@ static int loop(struct app *a, struct screen *scr)
     int w, h;
     char when[TIMESPEC_BUF];
     bool dirty = true;
-    struct shown sh = {.snap = NULL, .store_newest = NAN};
+    struct shown sh = {.snap = NULL, .store_newest = NAN, .oldest = NAN};
     struct series_source series;
     view_init(&view);
     timetravel_init(&sh.tt, !a->opts.replay_only);
-    view.ctx.window_s = a->opts.window_s > 0 ? a->opts.window_s : 3600;
     view.ctx.thresholds = a->opts.thresholds;
     view.ctx.utc = a->opts.utc;
     if (a->opts.history) {
@@ -401,6 +416,10 @@ static int loop(struct app *a, struct screen *scr)
     while (!sigstate.sig) {
         if (dirty) {
             view.replay = sh.tt.replay;
+            if (!isfinite(sh.oldest)) {
+                refresh_newest(a, &sh);
+            }
+            view.ctx.window_s = spark_window(a, &sh);
             timespec_format_short(sh.snap ? sh.snap->time : now_real(), a->opts.utc, when,
                                   sizeof when);
             view_render(c, canvas_bounds(c), &view, sh.snap, when);

@@ -377,7 +377,7 @@ int cmd_demo(int argc, char **argv)
         } else if (config_load(&cfg, d.argc, d.argv, NULL, &rest, &nrest, &e) < 0) {
             fprintf(stderr, "scaletop: demo: %s\n", e.msg);
         } else {
-            struct console_opts o = {.replay = false, .start_at = NAN, .window_s = 180};
+            struct console_opts o = {.replay = false, .start_at = NAN, .window_s = 0};
             status = console_run(&cfg, &o, &sig);
         }
         free(rest);

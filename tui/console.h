@@ -14,7 +14,7 @@
 struct console_opts {
     bool replay;     /* `scaletop replay`: history only, no polling */
     double start_at; /* replay: start time; NAN for the newest frame */
-    double window_s; /* sparkline span; 0 for one hour */
+    double window_s; /* sparkline span; 0: the recorded history, 2 min to 1 h */
 };
 
 /* Runs the console until the user quits; errors are printed to stderr after
