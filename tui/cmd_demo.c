@@ -324,6 +324,11 @@ int cmd_demo(int argc, char **argv)
         }
         add_arg(&d, argv[i]);
     }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        stop_all(&d);
+        fprintf(stderr, "scaletop: demo: the console needs a terminal\n");
+        return 1;
+    }
     char exe[512];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {

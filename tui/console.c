@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The recorder's side of the collector: the poller thread appends each
  * snapshot; the first error is kept for after the terminal is back. */
@@ -83,6 +84,12 @@ int console_run(const struct config *cfg, const struct console_opts *o, int *sig
     struct store *view = NULL;
     int status = 0;
     *sig = 0;
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        /* Before the history file is touched or anything polled. */
+        fprintf(stderr, "scaletop: the console needs a terminal (for a report, try "
+                        "'scaletop snapshot')\n");
+        return 1;
+    }
     pthread_mutex_init(&rec.mu, NULL);
     if (advisor_thresholds_from_config(&th, cfg, &e) < 0) {
         fprintf(stderr, "scaletop: %s\n", e.msg);

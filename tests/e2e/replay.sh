@@ -3,8 +3,8 @@
 # apart, recorded with `scaletop record --from-json`, Postgres tps = 1000 +
 # frame): --at shows REPLAY, that time and that time's values; ] and [ step
 # one frame; g with a typed time goes there; G goes to the newest frame;
-# usage errors and a missing history file are reported after the terminal
-# is restored.
+# usage errors, a missing history file and an unwritable history directory
+# are reported plainly, never on the console's screen.
 . tests/lib/sh.sh
 scratch
 . tests/lib/tmux.sh
@@ -71,6 +71,16 @@ restored replay-default-q
 out=$("$SCALETOP" replay --at nonsense --db "$DB" 2>&1)
 check_eq replay-bad-at-status "$?" 2
 check_contains replay-bad-at-msg "$out" "--at"
-out=$("$SCALETOP" replay --db "$SCRATCH/none.db" 2>&1 </dev/null)
-check_eq replay-no-file-status "$?" 1
-check_contains replay-no-file-msg "$out" "no such file"
+tmux_launch replay --db "$SCRATCH/none.db"
+if wait_for 'EXIT=1' 50 && screen | grep -qF 'no such file'; then ok replay-no-file; else
+    fail replay-no-file "$(screen | grep -v '^$' | tail -n 3 | tr '\n' '|')"
+fi
+# the live console with a history directory it cannot create: said plainly
+tmux_launch --db /proc/self/none/h.db
+if wait_for 'EXIT=1' 50 && screen | grep -qF 'cannot keep history in /proc/self/none/h.db'; then
+    ok console-unwritable-history
+else
+    fail console-unwritable-history "$(screen | grep -v '^$' | tail -n 3 | tr '\n' '|')"
+fi
+out=$("$SCALETOP" replay </dev/null 2>&1)
+check_contains replay-needs-terminal "$out" "needs a terminal"
