@@ -116,6 +116,15 @@ else
     fail console-write-snapshot "no message: $(screen | tail -n 1)"
 fi
 
+# r polls now; ? lists the time-travel keys
+t send-keys -t "$SESS" r
+if wait_for 'refreshing' 30; then ok console-refresh; else fail console-refresh "$(screen | tail -n 1)"; fi
+t send-keys -t "$SESS" '?'
+if wait_for 'go to a time' 30 && screen | grep -qF 'mark the moment shown'; then ok console-help-keys; else
+    fail console-help-keys "$(screen | grep -i 'time' | head -n 3 | tr '\n' '|')"
+fi
+t send-keys -t "$SESS" Escape
+
 # a viewer on the same file while this one records
 tmux_start view 200 60 "SCALETOP_DB='$DB'"
 tmux_launch "$ARGS"

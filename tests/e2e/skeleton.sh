@@ -6,6 +6,8 @@
 # the window redraws the new layout with nothing left over; 'q', SIGTERM,
 # SIGHUP, Ctrl-C and a crash signal all give the terminal back (alternate
 # screen left, cursor visible, the tty echoing again).
+# The goldens (tests/golden/console) are the real console with no source
+# configured: every pane says how to enable it.
 # Every wait is a bounded poll; tmux runs on a private socket, killed at exit.
 . tests/lib/sh.sh
 scratch
