@@ -75,6 +75,7 @@ struct collect {
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cond;
     bool stop, running;
+    bool poke; /* collect_poke: start the next cycle now */
     double interval_s;
     pthread_t thread;
     collect_sink_fn sink;
@@ -795,8 +796,10 @@ static void *background_main(void *arg)
         publish(c, snap);
         pthread_mutex_lock(&c->stop_mu);
         struct timespec next = abs_deadline(c->interval_s);
-        while (!c->stop && pthread_cond_timedwait(&c->stop_cond, &c->stop_mu, &next) != ETIMEDOUT) {
+        while (!c->stop && !c->poke &&
+               pthread_cond_timedwait(&c->stop_cond, &c->stop_mu, &next) != ETIMEDOUT) {
         }
+        c->poke = false;
         bool stop = c->stop;
         pthread_mutex_unlock(&c->stop_mu);
         if (stop) {
@@ -822,6 +825,17 @@ int collect_start(struct collect *c, double interval_s, struct err *e)
     }
     c->running = true;
     return 0;
+}
+
+void collect_poke(struct collect *c)
+{
+    if (!c) {
+        return;
+    }
+    pthread_mutex_lock(&c->stop_mu);
+    c->poke = true;
+    pthread_cond_broadcast(&c->stop_cond);
+    pthread_mutex_unlock(&c->stop_mu);
 }
 
 void collect_stop(struct collect *c)

@@ -65,6 +65,11 @@ void collect_set_sink(struct collect *c, collect_sink_fn fn, void *ctx);
  * so that a console can draw before any source answers. */
 int collect_start(struct collect *c, double interval_s, struct err *e) WARN_UNUSED;
 
+/* Asks the background thread to start its next cycle now instead of at the
+ * cadence (the console's refresh key); a cycle in progress is not cut short.
+ * Any thread, never blocks for long; NULL allowed. */
+void collect_poke(struct collect *c);
+
 /* Stops the background thread and waits for it; safe if not started. */
 void collect_stop(struct collect *c);
 

@@ -3,18 +3,33 @@
  * and a wake-up pipe (which pollers write to when a new snapshot is ready),
  * rendering a frame whenever something changed. The terminal is given back
  * on every way out: 'q', SIGTERM/SIGINT/SIGHUP, out of memory, and crash
- * signals (restored, then re-raised).
+ * signals (restored, then re-raised). The loop also carries out the
+ * console's actions: time travel over the history store, marks, snapshot
+ * files and refresh (tui/view.h VIEW_* actions).
  */
 #ifndef SCALETOP_APP_H
 #define SCALETOP_APP_H
 
+#include "backend/advisor.h"
+#include "backend/collect.h"
 #include "backend/err.h"
+#include "backend/store.h"
 
 #include <stdbool.h>
 
 struct app_opts {
     bool ascii;    /* ASCII glyphs (also when the locale is not UTF-8) */
     bool no_color; /* --no-color */
+    /* What is shown (all borrowed, NULL/false/0 for none): */
+    struct collect *collect; /* the live source (started); NULL: no polling from here */
+    struct store *history;   /* a STORE_VIEW connection the UI thread alone uses: time
+                                travel, sparklines, marks; without a collector, LIVE
+                                follows its newest frame (a viewer beside a recorder) */
+    bool replay_only;        /* `scaletop replay`: no LIVE, start at start_at or the newest */
+    double start_at;         /* replay: the time to start at; NAN: the newest frame */
+    const struct advisor_thresholds *thresholds; /* NULL: the advisor's defaults */
+    bool utc;                                    /* times in UTC */
+    double window_s;                             /* sparkline span; 0: one hour */
 };
 
 struct app;

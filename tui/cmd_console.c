@@ -1,50 +1,40 @@
 /*
- * The live console (scaletop with no command). For now the skeleton: the
- * header, the pane frames of the layout and the footer, with the keys of
- * the loop. Options: --ascii, --no-color; anything else is an error naming
- * the option, exit status 2.
+ * The live console (scaletop with no command): the common options of
+ * DESIGN.md §6 (config_load, including --ascii and --no-color), then
+ * tui/console.h. Usage errors name the option, exit status 2.
  */
 #include "tui/commands.h"
 
-#include "tui/app.h"
-#include "tui/glyphs.h"
+#include "backend/config.h"
+#include "tui/console.h"
 
-#include <locale.h>
-#include <signal.h>
+#include <math.h>
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 int cmd_console(int argc, char **argv)
 {
-    struct app_opts o = {0};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--ascii") == 0) {
-            o.ascii = true;
-        } else if (strcmp(argv[i], "--no-color") == 0) {
-            o.no_color = true;
-        } else if (argv[i][0] == '-') {
-            return cmd_usage_error("unknown option '%s'", argv[i]);
-        } else {
-            return cmd_usage_error("unexpected argument '%s'", argv[i]);
-        }
-    }
-    /* Only the character type: numbers and times keep the C conventions. */
-    setlocale(LC_CTYPE, "");
-    o.ascii = o.ascii || !glyphs_locale_is_utf8();
-
-    struct app *a = app_new(&o);
+    struct config cfg;
     struct err e = {{0}};
-    int rc = app_run(a, &e);
-    int sig = app_signal(a);
-    app_free(a);
-    if (rc < 0) {
-        fprintf(stderr, "scaletop: %s\n", e.msg);
-        return 1;
+    char **rest = NULL;
+    int nrest = 0;
+    config_defaults(&cfg);
+    if (config_load(&cfg, argc, argv, NULL, &rest, &nrest, &e) < 0) {
+        config_fini(&cfg);
+        return cmd_usage_error("%s", e.msg);
     }
-    if (sig) {
-        /* Die of the signal, as the caller expects, now that the terminal is back. */
-        signal(sig, SIG_DFL);
-        raise(sig);
+    if (nrest > 0) {
+        int rc = cmd_usage_error(
+            "%s '%s'", rest[0][0] == '-' ? "unknown option" : "unexpected argument", rest[0]);
+        free(rest);
+        config_fini(&cfg);
+        return rc;
     }
-    return 0;
+    free(rest);
+    struct console_opts o = {.replay = false, .start_at = NAN, .window_s = 0};
+    int sig;
+    int rc = console_run(&cfg, &o, &sig);
+    config_fini(&cfg);
+    console_reraise(sig);
+    return rc;
 }

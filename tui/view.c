@@ -12,6 +12,7 @@
 #include "tui/layout.h"
 
 #include <stddef.h>
+#include <string.h>
 
 void view_init(struct view *v)
 {
@@ -20,6 +21,8 @@ void view_init(struct view *v)
     v->replay = false;
     v->help = false;
     v->ctx = (struct pane_ctx){0};
+    prompt_close(&v->prompt);
+    v->message[0] = '\0';
     for (int i = 0; i < PANE_COUNT; i++) {
         v->panes[i] = (struct pane_view){.selected = -1};
     }
@@ -32,18 +35,50 @@ const char *const view_console_keys[][2] = {
     {"1-6", "focus a pane (the pane keys below)"},
     {"z / Enter", "zoom the focused pane (Enter on a selected row: its detail)"},
     {"Esc", "close the detail, clear the filter or selection, unzoom"},
-    {"Up/Down j/k", "select a row; PgUp/PgDn, Home/End g/G jump"},
+    {"Up/Down j/k", "select a row; PgUp/PgDn, Home/End jump"},
     {"Enter / Right", "open the selected row's detail"},
     {"/", "filter the rows (type, Enter keeps it, Esc clears it)"},
     {"s", "cycle the sort column"},
+    {"[ / ]", "time travel: one recorded frame back / forward (REPLAY)"},
+    {"{ / }", "time travel: ten frames back / forward"},
+    {"g", "go to a time: -10m, 14:05, 2026-11-27 03:12, RFC 3339"},
+    {"G / L", "back to live (replay: the newest frame)"},
+    {"m", "mark the moment shown with a note (in the history file)"},
+    {"w", "write what is shown to scaletop-DATE-TIME.txt"},
+    {"r", "refresh now (poll every source)"},
     {"^L", "redraw the screen"},
     {NULL, NULL},
 };
+
+static enum view_action view_key_inner(struct view *v, const struct pane_ops *ops,
+                                       struct pane_view *pv, const struct snapshot *s, int key);
 
 enum view_action view_key(struct view *v, const struct snapshot *s, int key)
 {
     const struct pane_ops *ops = panes_get((enum pane_id)v->focus);
     struct pane_view *pv = &v->panes[v->focus];
+    bool had_message = v->message[0] != '\0';
+    if (key != KEYS_RESIZE) {
+        v->message[0] = '\0';
+    }
+    if (v->prompt.kind != PROMPT_NONE && key != KEYS_RESIZE) {
+        switch (prompt_key(&v->prompt, key)) {
+        case PROMPT_DONE:
+            return v->prompt.kind == PROMPT_GOTO ? VIEW_GOTO : VIEW_MARK;
+        case PROMPT_UNUSED:
+            break;
+        case PROMPT_EDITED:
+        case PROMPT_CANCELLED:
+            return VIEW_REDRAW;
+        }
+    }
+    enum view_action act = view_key_inner(v, ops, pv, s, key);
+    return act == VIEW_NONE && had_message ? VIEW_REDRAW : act;
+}
+
+static enum view_action view_key_inner(struct view *v, const struct pane_ops *ops,
+                                       struct pane_view *pv, const struct snapshot *s, int key)
+{
     if (v->help) {
         if (key == KEYS_RESIZE) {
             return VIEW_REPAINT;
@@ -73,6 +108,27 @@ enum view_action view_key(struct view *v, const struct snapshot *s, int key)
         return VIEW_QUIT;
     case KEYS_CTRL('l'):
         return VIEW_REPAINT;
+    case '[':
+        return VIEW_STEP_BACK;
+    case ']':
+        return VIEW_STEP_FORWARD;
+    case '{':
+        return VIEW_JUMP_BACK;
+    case '}':
+        return VIEW_JUMP_FORWARD;
+    case 'g':
+        prompt_open(&v->prompt, PROMPT_GOTO);
+        return VIEW_REDRAW;
+    case 'G':
+    case 'L':
+        return VIEW_LIVE;
+    case 'm':
+        prompt_open(&v->prompt, PROMPT_MARK);
+        return VIEW_REDRAW;
+    case 'w':
+        return VIEW_WRITE;
+    case 'r':
+        return VIEW_REFRESH;
     case KEYS_RESIZE:
         return VIEW_REPAINT;
     case KEYS_TAB:
@@ -111,8 +167,27 @@ enum view_action view_key(struct view *v, const struct snapshot *s, int key)
 
 static const struct layout_hint hints[] = {
     {"q", "quit"}, {"?", "help"},   {"Tab", "next pane"}, {"1-6", "pane"},
-    {"z", "zoom"}, {"/", "filter"}, {"s", "sort"},        {"^L", "redraw"},
+    {"z", "zoom"}, {"[ ]", "time"}, {"G", "live"},        {"g", "go to"},
+    {"m", "mark"}, {"w", "write"},  {"/", "filter"},      {"s", "sort"},
 };
+
+/* The footer: the open prompt with a cursor, else the message, else the hints. */
+static void draw_footer(struct canvas *c, struct rect r, const struct view *v)
+{
+    if (v->prompt.kind == PROMPT_NONE && !v->message[0]) {
+        layout_draw_footer(c, r, hints, sizeof hints / sizeof *hints);
+        return;
+    }
+    canvas_fill(c, r, ' ', ROLE_NORMAL);
+    if (v->prompt.kind != PROMPT_NONE) {
+        const char *label = prompt_label(v->prompt.kind);
+        int x = canvas_put_text(c, r, r.x, r.y, ROLE_KEY, label);
+        x = canvas_put_text(c, r, x, r.y, ROLE_NORMAL, v->prompt.text);
+        canvas_put_text(c, r, x, r.y, ROLE_SELECTION, " ");
+    } else {
+        canvas_put_text(c, r, r.x, r.y, ROLE_INFO, v->message);
+    }
+}
 
 void view_render(struct canvas *c, struct rect screen, const struct view *v,
                  const struct snapshot *s, const char *time_text)
@@ -141,7 +216,7 @@ void view_render(struct canvas *c, struct rect screen, const struct view *v,
         pv.zoomed = v->zoom == i;
         panes_get((enum pane_id)i)->draw(c, l.pane[i], s, &pv, &v->ctx);
     }
-    layout_draw_footer(c, l.footer, hints, sizeof hints / sizeof *hints);
+    draw_footer(c, l.footer, v);
     if (v->help) {
         help_draw(c, l.body, view_console_keys);
     }

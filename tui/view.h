@@ -10,6 +10,7 @@
 #include "backend/snapshot.h"
 #include "panels/panel.h"
 #include "tui/canvas.h"
+#include "tui/prompt.h"
 
 #include <stdbool.h>
 
@@ -18,8 +19,10 @@ struct view {
     int zoom;  /* enum pane_id shown alone, or -1 */
     bool replay;
     struct pane_view panes[PANE_COUNT];
-    bool help;           /* the help overlay is shown; any key closes it */
-    struct pane_ctx ctx; /* history, window and thresholds handed to every pane */
+    bool help;            /* the help overlay is shown; any key closes it */
+    struct pane_ctx ctx;  /* history, window and thresholds handed to every pane */
+    struct prompt prompt; /* the footer's prompt ("go to time", "mark"), kind NONE if closed */
+    char message[200];    /* a one-line answer in the footer until the next key; "" for none */
 };
 
 enum view_action {
@@ -27,6 +30,16 @@ enum view_action {
     VIEW_REDRAW,   /* state changed: render again */
     VIEW_REPAINT,  /* render and repaint the whole terminal (Ctrl-L) */
     VIEW_QUIT,
+    /* Console actions the loop carries out (they need the store or the collector). */
+    VIEW_STEP_BACK,    /* [ : one recorded frame back */
+    VIEW_STEP_FORWARD, /* ] : one frame forward (past the newest: live) */
+    VIEW_JUMP_BACK,    /* { : ten frames back */
+    VIEW_JUMP_FORWARD, /* } : ten frames forward */
+    VIEW_GOTO,         /* the "go to time" prompt was answered: prompt.text */
+    VIEW_LIVE,         /* G or L: back to live */
+    VIEW_MARK,         /* the "mark" prompt was answered: prompt.text */
+    VIEW_WRITE,        /* w : write a snapshot file */
+    VIEW_REFRESH,      /* r : poll now */
 };
 
 /* The initial state: Overview focused, nothing zoomed. */
@@ -37,7 +50,9 @@ void view_init(struct view *v);
 extern const char *const view_console_keys[][2];
 
 /* Applies one key (enum keys_code or a code point); the focused pane gets
- * the keys the console itself does not use. */
+ * the keys the console itself does not use. An open prompt gets every key;
+ * answering it returns VIEW_GOTO or VIEW_MARK with the text in v->prompt
+ * (the caller closes it). Any key clears the footer message. */
 enum view_action view_key(struct view *v, const struct snapshot *s, int key);
 
 /* Renders a full frame of snapshot s (NULL before the first poll) into

@@ -6,6 +6,8 @@
 # the window redraws the new layout with nothing left over; 'q', SIGTERM,
 # SIGHUP, Ctrl-C and a crash signal all give the terminal back (alternate
 # screen left, cursor visible, the tty echoing again).
+# The goldens (tests/golden/console) are the real console with no source
+# configured: every pane says how to enable it.
 # Every wait is a bounded poll; tmux runs on a private socket, killed at exit.
 . tests/lib/sh.sh
 scratch
@@ -17,7 +19,7 @@ fi
 
 SOCK="scaletop-test-$$"
 BIN="$(cd "$(dirname "$SCALETOP")" && pwd)/$(basename "$SCALETOP")"
-GOLDEN="$(pwd)/tests/golden/layout"
+GOLDEN="$(pwd)/tests/golden/console"
 printf 'set -g status off\nset -g history-limit 0\n' >"$SCRATCH/tmux.conf"
 SOCK_PATH="${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
 trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1; rm -f "$SOCK_PATH"; rm -rf "$SCRATCH"' EXIT
@@ -54,7 +56,13 @@ wait_for() {
 
 # matches_golden NAME: the screen below the header equals the golden layout
 # below its header (the header carries the wall-clock time). Polls up to 5 s.
+# SCALETOP_GOLDEN_UPDATE=1 rewrites the golden from the screen first.
 matches_golden() {
+    if [ -n "${SCALETOP_GOLDEN_UPDATE:-}" ]; then
+        sleep 1
+        { head -n 1 "$GOLDEN/$1.txt"; screen | tail -n +2; } >"$SCRATCH/new.txt"
+        cp "$SCRATCH/new.txt" "$GOLDEN/$1.txt"
+    fi
     i=0
     while [ $i -lt 50 ]; do
         screen | tail -n +2 >"$SCRATCH/screen.txt"
