@@ -53,15 +53,15 @@ struct reads {
 };
 
 struct run {
-    double first_ms;      /* end of the first burst, NAN if none */
-    double bytes_total;   /* after the first refresh */
-    double per_refresh;   /* mean, after the first refresh */
-    double median, max;   /* per refresh */
-    double refreshes;     /* counted after the first */
-    double bytes_per_s;   /* after the first refresh */
+    double first_ms;    /* end of the first burst, NAN if none */
+    double bytes_total; /* after the first refresh */
+    double per_refresh; /* mean, after the first refresh */
+    double median, max; /* per refresh */
+    double refreshes;   /* counted after the first */
+    double bytes_per_s; /* after the first refresh */
     double cpu_pct, hwm_mb;
-    double first_bytes;   /* size of the first frame */
-    bool exited_early;    /* the child exited before the span ended */
+    double first_bytes; /* size of the first frame */
+    bool exited_early;  /* the child exited before the span ended */
     int status;
 };
 
@@ -120,8 +120,8 @@ static double proc_hwm_mb(pid_t pid)
 
 /* Runs cmd on a w x h pty for `seconds` (stopping early after the first
  * frame when first_only); fills r. Returns -1 if it could not start. */
-static int run_pty(const char *cmd, int w, int h, double seconds, bool first_only,
-                   struct reads *rd, struct run *r)
+static int run_pty(const char *cmd, int w, int h, double seconds, bool first_only, struct reads *rd,
+                   struct run *r)
 {
     memset(r, 0, sizeof *r);
     r->first_ms = NAN;
@@ -248,8 +248,8 @@ static int run_pty(const char *cmd, int w, int h, double seconds, bool first_onl
 }
 
 /* Median first-frame time and size over runs. */
-static double first_frame(const char *cmd, int w, int h, int runs, struct reads *rd,
-                          double *bytes, bool *ok)
+static double first_frame(const char *cmd, int w, int h, int runs, struct reads *rd, double *bytes,
+                          bool *ok)
 {
     double t[16], b[16];
     int n = 0;
@@ -336,8 +336,8 @@ TEST(term)
             !pr.exited_early) {
             have_peer = true;
         }
-        printf("bench: bytes to the terminal per refresh, %s, %s at %dx%d = %.0f B", label, what,
-               w, h, r.per_refresh);
+        printf("bench: bytes to the terminal per refresh, %s, %s at %dx%d = %.0f B", label, what, w,
+               h, r.per_refresh);
         if (goal_b && *goal_b) {
             printf(" (goal <= %s B)", goal_b);
         }
@@ -358,8 +358,8 @@ TEST(term)
             if (have_peer && pr.cpu_pct > 0) {
                 printf("   [ratio vs %s = %.2f]", peer_label, r.cpu_pct / pr.cpu_pct);
             }
-            printf("   [utime+stime over %.0f s after the first frame, %s at %dx%d", seconds,
-                   label, w, h);
+            printf("   [utime+stime over %.0f s after the first frame, %s at %dx%d", seconds, label,
+                   w, h);
             if (have_peer) {
                 printf("; %s %.2f %%", peer_label, pr.cpu_pct);
             }
