@@ -18,7 +18,9 @@
  *   program in a private network namespace (POLL_NETNS=1), else an upper
  *   bound that includes whatever else the machine sends over loopback;
  * - the process's peak resident set (VmHWM), i.e. the recorder's.
- * Without POLL_ARGS it prints nothing (it needs a simulator).
+ * Without POLL_ARGS it prints nothing (it needs a simulator). POLL_LABEL names
+ * the preset, POLL_NOTE (optional) qualifies it, POLL_MEM_GOAL is the memory
+ * goal in MB (no goal printed when unset).
  */
 #include "backend/collect.h"
 #include "backend/config.h"
@@ -135,7 +137,10 @@ TEST(pollcycle)
     if (!args || !*args) {
         return; /* needs a simulator: bench/run.sh provides one */
     }
-    const char *label = getenv("POLL_LABEL") ? getenv("POLL_LABEL") : "sim";
+    const char *name = getenv("POLL_LABEL") ? getenv("POLL_LABEL") : "sim";
+    const char *note = getenv("POLL_NOTE") ? getenv("POLL_NOTE") : "";
+    char label[256];
+    snprintf(label, sizeof label, "%s preset%s%s", name, *note ? " " : "", note);
     const char *secs = getenv("POLL_SECONDS");
     double span = secs ? atof(secs) : 30;
     const char *goal_mem = getenv("POLL_MEM_GOAL"); /* MB, or unset */
@@ -154,7 +159,7 @@ TEST(pollcycle)
     char **rest = NULL;
     int nrest = 0;
     if (config_load(&cfg, argc, argv, NULL, &rest, &nrest, &e) < 0) {
-        printf("bench: poll cycle, %s preset could not run: %s\n", label, e.msg);
+        printf("bench: poll cycle, %s could not run: %s\n", label, e.msg);
         free(copy);
         return;
     }
@@ -165,14 +170,14 @@ TEST(pollcycle)
     if (db && *db) {
         k.st = store_open(db, STORE_RECORD, NULL, &e);
         if (!k.st) {
-            printf("bench: poll cycle, %s preset: no history file (%s)\n", label, e.msg);
+            printf("bench: poll cycle, %s: no history file (%s)\n", label, e.msg);
         }
     }
     struct collect *c = collect_new(&cfg, sources_list, sources_count());
     collect_set_sink(c, on_snapshot, &k);
     double t_start = now_s(CLOCK_MONOTONIC);
     if (collect_start(c, cfg.interval_s, &e) < 0) {
-        printf("bench: poll cycle, %s preset could not run: %s\n", label, e.msg);
+        printf("bench: poll cycle, %s could not run: %s\n", label, e.msg);
         collect_free(c);
         store_close(k.st);
         config_fini(&cfg);
@@ -181,7 +186,7 @@ TEST(pollcycle)
     }
     /* the placeholder, then the first real cycle (first contact lists everything) */
     if (wait_published(c, 2, t_start + 60) < 0) {
-        printf("bench: poll cycle, %s preset could not run: no cycle within 60 s\n", label);
+        printf("bench: poll cycle, %s could not run: no cycle within 60 s\n", label);
         collect_free(c);
         store_close(k.st);
         config_fini(&cfg);
@@ -205,12 +210,12 @@ TEST(pollcycle)
     double append_ms = cycles > 0 ? (a1 - a0) / cycles * 1000 : NAN;
     /* the share of one core at the cadence: CPU over the wall time it covered */
     double share = wall > 0 ? cpu / wall * 100 : NAN;
-    printf("bench: poll cycle CPU, %s preset = %.2f %% of one core (goal <= 2 %%)   "
+    printf("bench: poll cycle CPU, %s = %.2f %% of one core (goal <= 2 %%)   "
            "[%.1f ms CPU per cycle incl. %.1f ms history append; %.0f cycles at the %.0f s "
            "default cadence over %.0f s; first cycle after %.1f s]\n",
            label, share, per_cycle_ms, append_ms, cycles, cfg.interval_s, wall, first_cycle_s);
     if (b0 >= 0 && b1 >= b0 && cycles > 0) {
-        printf("bench: bytes transferred per poll cycle, %s preset = %.2f MB   [loopback, both "
+        printf("bench: bytes transferred per poll cycle, %s = %.2f MB   [loopback, both "
                "directions with TCP/IP headers%s]\n",
                label, (b1 - b0) / cycles / 1e6,
                netns ? ", private network namespace" : ", shared loopback: an upper bound");
@@ -219,11 +224,11 @@ TEST(pollcycle)
     store_close(k.st);
     double hwm = status_mb("VmHWM:");
     if (goal_mem && *goal_mem) {
-        printf("bench: resident memory of the recorder, %s preset = %.1f MB (goal <= %s MB)   "
+        printf("bench: resident memory of the recorder, %s = %.1f MB (goal <= %s MB)   "
                "[VmHWM, collector + history store]\n",
                label, hwm, goal_mem);
     } else {
-        printf("bench: resident memory of the recorder, %s preset = %.1f MB   [VmHWM, "
+        printf("bench: resident memory of the recorder, %s = %.1f MB   [VmHWM, "
                "collector + history store]\n",
                label, hwm);
     }

@@ -142,7 +142,7 @@ if [ -x "$SIM" ] && sim_start s10k --preset 10k; then
     # to show where the cycle's CPU goes.
     bench_bin pollcycle &&
         POLL_ARGS="$(sim_args s10k | sed 's/--kubeconfig [^ ]*//')" \
-            POLL_LABEL="10k (without the Kubernetes source)" POLL_SECONDS="$(q 30 10)" \
+            POLL_LABEL=10k POLL_NOTE="without the Kubernetes source" POLL_SECONDS="$(q 30 10)" \
             POLL_NETNS="${BENCH_NETNS:-0}" "$BUILD/bench/pollcycle" 2>/dev/null |
         grep '^bench: poll cycle CPU'
     sim_stop s10k
