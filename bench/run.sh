@@ -20,11 +20,8 @@ set -u
 export SHARED
 
 if [ -z "${BENCH_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
-    command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
-    BENCH_NETNS=1 exec unshare -n "$0" "$@"
-fi
-if [ "${BENCH_NETNS:-}" = 1 ]; then
-    ip link set lo up || BENCH_NETNS=0
+    command -v ip >/dev/null 2>&1 && unshare -n sh -c 'ip link set lo up' 2>/dev/null; then
+    BENCH_NETNS=1 exec unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
 fi
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/scaletop-bench.XXXXXX")
