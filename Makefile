@@ -134,7 +134,8 @@ tsan:
 valgrind: all $(TEST_BIN)
 	@BUILD=$(BUILD) SHARED=$(SHARED) SCALETOP_SUITES=unit SCALETOP_VALGRIND=1 tests/run.sh
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BUILD=$(BUILD) SHARED=$(SHARED) bench/run.sh
 

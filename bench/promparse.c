@@ -213,6 +213,7 @@ static void report(const char *label, const char *body, size_t len)
 /* The harness (tests/lib/test.c) owns main(), so the bench is one case and
  * takes its options from the environment:
  *   PROMPARSE_INPUT=FILE        parse FILE instead of generated scrapes
+ *   PROMPARSE_LABEL=TEXT        what FILE is, for the report lines
  *   PROMPARSE_WRITE=FILE PROMPARSE_MB=N   write a generated N MB scrape and stop */
 TEST(promparse)
 {
@@ -223,7 +224,8 @@ TEST(promparse)
         char *body = test_read_file(in, &len);
         CHECK(body != NULL);
         if (body) {
-            report(in, body, len);
+            const char *label = getenv("PROMPARSE_LABEL");
+            report(label && *label ? label : in, body, len);
         }
         free(body);
         return;

@@ -400,6 +400,21 @@ TEST(bench_store)
            "1-h %.1f, entity state %.1f MB/day]\n",
            per_day, CADENCE_S, (at2.raw - at1.raw) * 24 / 1e6, (at2.r1m - at1.r1m) * 24 / 1e6,
            (at2.r1h - at1.r1h) * 24 / 1e6, (at2.state - at1.state) * 24 / 1e6);
+    /* Six months at the default retention: raw chunks and frames for their
+     * 48 h, 1-minute rollups and entity state for 90 days, 1-hour rollups for
+     * all 183 days (before the size cap drops anything). */
+    struct store_options so;
+    store_options_defaults(&so);
+    double days = 183, rd = fmin(days, so.raw_retention_s / 86400),
+           md = fmin(days, so.minute_retention_s / 86400),
+           hd = fmin(days, so.hour_retention_s / 86400);
+    double six = ((at2.raw - at1.raw) * rd + (at2.r1m - at1.r1m) * md + (at2.r1h - at1.r1h) * hd +
+                  (at2.state - at1.state) * md) *
+                 24 / 1e6;
+    printf("bench: 6 months of tiered history, 10k preset = %.0f MB (goal <= 1024 MB)   "
+           "[projected from the growth above at the default retention: raw %.0f d, 1-min and "
+           "entity state %.0f d, 1-h %.0f d; the %.0f MB size cap then drops the oldest]\n",
+           six, rd, md, hd, so.max_bytes / 1048576);
     (void)live;
     (void)r1m;
     (void)r1h;

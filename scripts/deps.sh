@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install what a fresh Debian 12 machine lacks to build and test scaletop.
 # As root this runs apt-get; otherwise it prints the exact command and fails.
-# Used by `make test`, `make demo` and .ci/run, so there is one list to keep.
+# Used by `make test`, `make demo`, `make bench` (`scripts/deps.sh bench`) and
+# .ci/run, so there is one list to keep.
 set -u
 
 # Build: compilers and libraries, looked up through pkg-config.
@@ -14,9 +15,15 @@ libpq-dev libsqlite3-dev libmicrohttpd-dev libinih-dev libzstd-dev libyaml-dev"
 TEST_PKGS="clang libclang-rt-14-dev clang-format postgresql postgresql-contrib \
 prometheus tmux sqlite3 jq curl locales procps tidy chromium"
 
+# Benchmarks (`make bench`): the peers measured side by side (Prometheus's
+# promtool, htop), jq and curl for the simulator's manifest and scrapes,
+# iproute2 for the private network namespace that isolates loopback bytes.
+BENCH_PKGS="prometheus htop jq curl procps iproute2"
+
 want="$BUILD_PKGS"
 case "${1:-test}" in
 build) ;;
+bench) want="$BUILD_PKGS $BENCH_PKGS" ;;
 *) want="$BUILD_PKGS $TEST_PKGS" ;;
 esac
 
