@@ -40,3 +40,6 @@ if [ -x "$BUILD/bench/promparse" ] && command -v promtool >/dev/null 2>&1; then
         fi
     fi
 fi
+
+# Poll-cycle cost at the 10k preset through Prometheus versus direct scraping.
+sh bench/prometheus.sh 2>/dev/null | grep -E '^(bench:|\[ratio)'
