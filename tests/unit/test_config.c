@@ -552,8 +552,8 @@ TEST(prometheus_section_and_flags)
     free(d);
     unload(&l);
 
-    load(&l, NULL, "--prometheus-bearer-token-file", at_home("bearer"),
-         "--prometheus-rate-window", "30s", NULL);
+    load(&l, NULL, "--prometheus-bearer-token-file", at_home("bearer"), "--prometheus-rate-window",
+         "30s", NULL);
     CHECK_INT(l.rc, 0);
     CHECK_STR(l.cfg.prometheus_bearer_token, "tok-123");
     CHECK_NEAR(l.cfg.prometheus_rate_window_s, 30, 0);
