@@ -40,6 +40,7 @@ void config_defaults(struct config *cfg)
     cfg->connect_timeout_s = 3;
     cfg->request_timeout_s = 10;
     cfg->max_body_bytes = 64 * 1024 * 1024;
+    cfg->prometheus_rate_window_s = 300;
 }
 
 static void set_str(char **dst, const char *v)
@@ -477,8 +478,20 @@ static int file_handler(void *user, const char *section, const char *key, const 
         cfg->prometheus_url = dup_url(value);
         return 1;
     }
+    if (IS("prometheus", "url")) {
+        if (check_url(value) < 0) {
+            return file_error(fp, "prometheus.url must start with http:// or https://");
+        }
+        free(cfg->prometheus_url);
+        cfg->prometheus_url = dup_url(value);
+        return 1;
+    }
+    if (IS("prometheus", "rate_window")) {
+        return file_duration(fp, section, key, value, &cfg->prometheus_rate_window_s, true);
+    }
     if (IS("metrics", "prometheus_bearer_token_file") ||
-        IS("metrics", "prometheus_basic_auth_file")) {
+        IS("metrics", "prometheus_basic_auth_file") || IS("prometheus", "bearer_token_file") ||
+        IS("prometheus", "basic_auth_file")) {
         struct err e;
         char *path = expand_home(value);
         char *secret = read_secret(path, &e);
@@ -486,9 +499,8 @@ static int file_handler(void *user, const char *section, const char *key, const 
         if (!secret) {
             return file_error(fp, "%s", e.msg);
         }
-        char **dst = strcmp(key, "prometheus_bearer_token_file") == 0
-                         ? &cfg->prometheus_bearer_token
-                         : &cfg->prometheus_basic_auth;
+        char **dst = strstr(key, "bearer_token_file") ? &cfg->prometheus_bearer_token
+                                                      : &cfg->prometheus_basic_auth;
         free(*dst);
         *dst = secret;
         return 1;
@@ -578,7 +590,7 @@ static int file_handler(void *user, const char *section, const char *key, const 
     }
 #undef IS
     static const char *const known[] = {"coder",   "metrics", "postgres", "kubernetes",
-                                        "history", "tls",     "poll"};
+                                        "history", "tls",     "poll",     "prometheus"};
     for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
         if (strcmp(section, known[i]) == 0) {
             return file_error(fp, "unknown key '%s' in [%s]", key, section);
@@ -651,6 +663,9 @@ enum flag_id {
     F_UTC,
     F_ASCII,
     F_NO_COLOR,
+    F_PROM_BEARER,
+    F_PROM_BASIC,
+    F_PROM_WINDOW,
 };
 
 static const struct {
@@ -676,6 +691,9 @@ static const struct {
     {"--utc", F_UTC, false},
     {"--ascii", F_ASCII, false},
     {"--no-color", F_NO_COLOR, false},
+    {"--prometheus-bearer-token-file", F_PROM_BEARER, true},
+    {"--prometheus-basic-auth-file", F_PROM_BASIC, true},
+    {"--prometheus-rate-window", F_PROM_WINDOW, true},
 };
 
 /* What the flags said; NULL / NAN / false means "not given". */
@@ -688,6 +706,8 @@ struct flag_layer {
     size_t nprov;
     double interval_s, window_s, timeout_s;
     bool insecure, utc, ascii, no_color;
+    const char *prom_bearer_file, *prom_basic_file;
+    double prom_window_s;
 };
 
 static int flag_seconds(const char *name, const char *v, double *dst, struct err *e)
@@ -758,6 +778,14 @@ static int apply_flag(struct flag_layer *fl, enum flag_id id, const char *name, 
     case F_ASCII:
         fl->ascii = true;
         return 0;
+    case F_PROM_BEARER:
+        fl->prom_bearer_file = v;
+        return 0;
+    case F_PROM_BASIC:
+        fl->prom_basic_file = v;
+        return 0;
+    case F_PROM_WINDOW:
+        return flag_seconds(name, v, &fl->prom_window_s, e);
     case F_NO_COLOR:
         fl->no_color = true;
         return 0;
@@ -1016,7 +1044,8 @@ static void resolve_db(struct config *cfg, const struct flag_layer *fl)
 int config_load(struct config *cfg, int argc, char **argv, const char *const *extra, char ***rest,
                 int *nrest, struct err *e)
 {
-    struct flag_layer fl = {.interval_s = NAN, .window_s = NAN, .timeout_s = NAN};
+    struct flag_layer fl = {
+        .interval_s = NAN, .window_s = NAN, .timeout_s = NAN, .prom_window_s = NAN};
     char **r = xcalloc((size_t)(argc > 0 ? argc : 1) + 1, sizeof *r);
     int nr = 0;
     if (parse_flags(&fl, argc, argv, extra, r, &nr, e) < 0) {
@@ -1082,6 +1111,26 @@ int config_load(struct config *cfg, int argc, char **argv, const char *const *ex
     }
     if (cfg->connect_timeout_s > cfg->request_timeout_s) {
         cfg->connect_timeout_s = cfg->request_timeout_s;
+    }
+    if (!isnan(fl.prom_window_s)) {
+        cfg->prometheus_rate_window_s = fl.prom_window_s;
+    }
+    const char *secret_files[2] = {fl.prom_bearer_file, fl.prom_basic_file};
+    char **secret_dst[2] = {&cfg->prometheus_bearer_token, &cfg->prometheus_basic_auth};
+    for (int i = 0; i < 2; i++) {
+        if (!secret_files[i]) {
+            continue;
+        }
+        char *path = expand_home(secret_files[i]);
+        char *secret = read_secret(path, e);
+        free(path);
+        if (!secret) {
+            free(r);
+            return err_prefix(
+                e, "%s: ", i ? "--prometheus-basic-auth-file" : "--prometheus-bearer-token-file");
+        }
+        free(*secret_dst[i]);
+        *secret_dst[i] = secret;
     }
 
     r[nr] = NULL;

@@ -75,6 +75,9 @@ struct config {
     /* Pass-through sections in file order. */
     struct config_entry *entries;
     size_t nentries;
+    /* Prometheus: the range of rate() and of histogram rates in the
+     * poller's queries (default 300 s, like rate(...[5m])) */
+    double prometheus_rate_window_s;
 };
 
 /* Fills cfg with defaults (no source configured, default cadences). */

@@ -1210,7 +1210,7 @@ struct k8s_disc_ctx {
     int port;
 };
 
-static void k8s_disc_add(struct k8s_disc_ctx *d, const char *ip)
+static void k8s_disc_add(struct k8s_disc_ctx *d, const char *ip, int port)
 {
     if (!ip || !*ip || d->n >= CONFIG_MAX_URLS || strlen(ip) > 255) {
         return;
@@ -1223,8 +1223,8 @@ static void k8s_disc_add(struct k8s_disc_ctx *d, const char *ip)
             return;
         }
     }
-    char *url = strchr(ip, ':') ? xasprintf("http://[%s]:%d/metrics", ip, d->port)
-                                : xasprintf("http://%s:%d/metrics", ip, d->port);
+    char *url = strchr(ip, ':') ? xasprintf("http://[%s]:%d/metrics", ip, port)
+                                : xasprintf("http://%s:%d/metrics", ip, port);
     for (size_t i = 0; i < d->n; i++) {
         if (strcmp(d->urls[i], url) == 0) {
             free(url);
@@ -1235,11 +1235,32 @@ static void k8s_disc_add(struct k8s_disc_ctx *d, const char *ip)
     d->urls[d->n++] = url;
 }
 
+/* The metrics port a slice or subset names ("prometheus-http" in Coder's
+ * chart, or "metrics"/"prometheus"), else the default: the chart's coder
+ * service exposes only http, and coderd serves metrics on its own port. */
+static int k8s_disc_port(json_t *ports, int dflt)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(ports, i, p)
+    {
+        const char *name = k8s_jstr(p, "name");
+        json_int_t port = json_integer_value(json_object_get(p, "port"));
+        if (name && port > 0 && port < 65536 &&
+            (!strcmp(name, "prometheus-http") || !strcmp(name, "metrics") ||
+             !strcmp(name, "prometheus"))) {
+            return (int)port;
+        }
+    }
+    return dflt;
+}
+
 static int k8s_on_slice(void *ctx, json_t *item)
 {
     struct k8s_disc_ctx *d = ctx;
     size_t i, j;
     json_t *ep, *addr;
+    int port = k8s_disc_port(json_object_get(item, "ports"), d->port);
     json_array_foreach(json_object_get(item, "endpoints"), i, ep)
     {
         json_t *ready = json_object_get(json_object_get(ep, "conditions"), "ready");
@@ -1248,7 +1269,7 @@ static int k8s_on_slice(void *ctx, json_t *item)
         }
         json_array_foreach(json_object_get(ep, "addresses"), j, addr)
         {
-            k8s_disc_add(d, json_string_value(addr));
+            k8s_disc_add(d, json_string_value(addr), port);
         }
     }
     return 0;
@@ -1307,9 +1328,10 @@ int k8s_discover_metrics(struct k8s_client *c, const char *ns, const char *servi
                 json_t *sub, *addr;
                 json_array_foreach(json_object_get(o, "subsets"), i, sub)
                 {
+                    int sport = k8s_disc_port(json_object_get(sub, "ports"), d.port);
                     json_array_foreach(json_object_get(sub, "addresses"), j, addr)
                     {
-                        k8s_disc_add(&d, k8s_jstr(addr, "ip"));
+                        k8s_disc_add(&d, k8s_jstr(addr, "ip"), sport);
                     }
                 }
                 rc = o ? 0 : -1;

@@ -17,10 +17,15 @@
  * - Strings from targets reach the snapshot only through snapshot_str.
  * - No HTTP client module existed on main when this was written, so the fetch
  *   is a small static piece here (see fetch_all).
+ * - With no coderd URL configured (and no Prometheus), the coderd poller
+ *   lists the coder service's endpoints in Kubernetes every few minutes
+ *   (k8s_discover_metrics) and scrapes what it finds; a target that stays
+ *   keeps its rate state across rediscoveries.
  */
 #include "backend/metrics.h"
 
 #include "backend/derive.h"
+#include "backend/k8s.h"
 #include "backend/source.h"
 #include "backend/xalloc.h"
 
@@ -35,6 +40,11 @@
 #define DEFAULT_BODY_CAP (256u * 1024 * 1024)
 #define MAX_SERIES       (256 * 1024)
 #define HOST_MAX         256
+
+/* Kubernetes discovery of coderd's endpoints: how often, and how soon
+ * again after a failure (seconds). */
+#define DISCOVERY_PERIOD_S 180.0
+#define DISCOVERY_RETRY_S  30.0
 
 /* Windowed quantiles rest on at least QUANTILE_MIN_OBS requests, reaching
  * back over earlier scrapes (at most QUANTILE_MAX_AGE_S, like a dashboard's
@@ -89,6 +99,11 @@ struct poller {
     size_t body_cap;
     char *ca_file;
     bool insecure;
+    /* discovery (coderd only, when no URL is configured) */
+    struct k8s_client *k8s;
+    char *k8s_ns;
+    double next_discovery;
+    char disc_error[ERR_MSG_MAX];
 };
 
 /* ---- filters ---- */
@@ -459,12 +474,56 @@ static void fetch_all(struct poller *pl)
 
 /* ---- poller lifecycle ---- */
 
-static struct poller *poller_new(const struct config *cfg, enum target_kind kind, char *const *urls,
-                                 size_t nurls)
+static void target_bind(struct target *t)
 {
-    if (nurls == 0) {
-        return NULL;
+    t->parser = promtext_new(0, on_sample, t);
+    if (t->kind == KIND_CODERD) {
+        metrics_coderd_filter(t->parser, &t->ids);
+    } else {
+        metrics_provisioner_filter(t->parser);
     }
+}
+
+static void target_init(struct target *t, enum target_kind kind, const char *u)
+{
+    memset(t, 0, sizeof *t);
+    const char *sch = strstr(u, "://");
+    const char *path = strchr(sch ? sch + 3 : u, '/');
+    /* coderd serves metrics on any path; default to the conventional one */
+    t->url = path && path[1]
+                 ? xstrdup(u)
+                 : xasprintf("%s%s%s", sch ? "" : "http://", u, path ? "metrics" : "/metrics");
+    if (metrics_url_host(t->url, t->host, sizeof t->host, t->hostport, sizeof t->hostport) != 0) {
+        snprintf(t->host, sizeof t->host, "%s", "?");
+        snprintf(t->hostport, sizeof t->hostport, "%.200s", u);
+    }
+    t->kind = kind;
+    t->source_name =
+        xasprintf("%s %s", kind == KIND_CODERD ? "metrics" : "provisioner-metrics", t->hostport);
+    target_bind(t);
+    t->series = derive_series_new(MAX_SERIES);
+    t->win_api = xcalloc(1, sizeof *t->win_api);
+    t->win_db = xcalloc(1, sizeof *t->win_db);
+    t->prev_time = NAN;
+    t->last_ok = NAN;
+}
+
+static void target_fini(struct target *t)
+{
+    if (t->easy) {
+        curl_easy_cleanup(t->easy);
+    }
+    curl_slist_free_all(t->headers);
+    promtext_free(t->parser);
+    derive_series_free(t->series);
+    free(t->win_api);
+    free(t->win_db);
+    free(t->url);
+    free(t->source_name);
+}
+
+static struct poller *poller_alloc(const struct config *cfg, enum target_kind kind)
+{
     struct poller *pl = xcalloc(1, sizeof *pl);
     pl->kind = kind;
     pl->connect_timeout_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 3;
@@ -472,40 +531,55 @@ static struct poller *poller_new(const struct config *cfg, enum target_kind kind
     pl->body_cap = cfg->max_body_bytes ? cfg->max_body_bytes : DEFAULT_BODY_CAP;
     pl->ca_file = xstrdup(cfg->ca_file);
     pl->insecure = cfg->insecure_skip_verify;
-    pl->targets = xcalloc(nurls, sizeof *pl->targets);
+    return pl;
+}
+
+/* Replaces the targets with urls, keeping the state (rates, windows, the
+ * connection) of every target whose URL is still there. */
+static void poller_set_targets(struct poller *pl, char *const *urls, size_t nurls)
+{
+    struct target *nt = xcalloc(nurls ? nurls : 1, sizeof *nt);
+    size_t n = 0;
     for (size_t i = 0; i < nurls; i++) {
-        struct target *t = &pl->targets[pl->ntargets];
         const char *u = urls[i];
         if (!u || !*u) {
             continue;
         }
-        const char *sch = strstr(u, "://");
-        const char *path = strchr(sch ? sch + 3 : u, '/');
-        /* coderd serves metrics on any path; default to the conventional one */
-        t->url = path && path[1]
-                     ? xstrdup(u)
-                     : xasprintf("%s%s%s", sch ? "" : "http://", u, path ? "metrics" : "/metrics");
-        if (metrics_url_host(t->url, t->host, sizeof t->host, t->hostport, sizeof t->hostport) !=
-            0) {
-            snprintf(t->host, sizeof t->host, "%s", "?");
-            snprintf(t->hostport, sizeof t->hostport, "%.200s", u);
+        struct target *old = NULL;
+        for (size_t j = 0; j < pl->ntargets && !old; j++) {
+            if (pl->targets[j].url && strcmp(pl->targets[j].url, u) == 0) {
+                old = &pl->targets[j];
+            }
         }
-        t->kind = kind;
-        t->source_name = xasprintf("%s %s", kind == KIND_CODERD ? "metrics" : "provisioner-metrics",
-                                   t->hostport);
-        t->parser = promtext_new(0, on_sample, t);
-        if (kind == KIND_CODERD) {
-            metrics_coderd_filter(t->parser, &t->ids);
+        if (old) {
+            /* the parser's callback holds the target's address: a new one */
+            nt[n] = *old;
+            promtext_free(nt[n].parser);
+            target_bind(&nt[n]);
+            memset(old, 0, sizeof *old);
         } else {
-            metrics_provisioner_filter(t->parser);
+            target_init(&nt[n], pl->kind, u);
         }
-        t->series = derive_series_new(MAX_SERIES);
-        t->win_api = xcalloc(1, sizeof *t->win_api);
-        t->win_db = xcalloc(1, sizeof *t->win_db);
-        t->prev_time = NAN;
-        t->last_ok = NAN;
-        pl->ntargets++;
+        n++;
     }
+    for (size_t j = 0; j < pl->ntargets; j++) {
+        if (pl->targets[j].url) {
+            target_fini(&pl->targets[j]);
+        }
+    }
+    free(pl->targets);
+    pl->targets = nt;
+    pl->ntargets = n;
+}
+
+static struct poller *poller_new(const struct config *cfg, enum target_kind kind, char *const *urls,
+                                 size_t nurls)
+{
+    if (nurls == 0) {
+        return NULL;
+    }
+    struct poller *pl = poller_alloc(cfg, kind);
+    poller_set_targets(pl, urls, nurls);
     return pl;
 }
 
@@ -516,24 +590,46 @@ static void poller_free(void *state)
         return;
     }
     for (size_t i = 0; i < pl->ntargets; i++) {
-        struct target *t = &pl->targets[i];
-        if (t->easy) {
-            curl_easy_cleanup(t->easy);
-        }
-        curl_slist_free_all(t->headers);
-        promtext_free(t->parser);
-        derive_series_free(t->series);
-        free(t->win_api);
-        free(t->win_db);
-        free(t->url);
-        free(t->source_name);
+        target_fini(&pl->targets[i]);
     }
     if (pl->multi) {
         curl_multi_cleanup(pl->multi);
     }
+    k8s_client_free(pl->k8s);
+    free(pl->k8s_ns);
     free(pl->targets);
     free(pl->ca_file);
     free(pl);
+}
+
+/* Asks Kubernetes for the coder service's ready endpoints when due; a
+ * failure keeps the previous targets and is retried sooner. */
+static void discover(struct poller *pl, double now)
+{
+    if (!pl->k8s || now < pl->next_discovery) {
+        return;
+    }
+    char **urls = NULL;
+    size_t n = 0;
+    struct err e = {{0}};
+    if (k8s_discover_metrics(pl->k8s, pl->k8s_ns, K8S_DEFAULT_SERVICE, K8S_METRICS_PORT, &urls, &n,
+                             &e) != 0) {
+        snprintf(pl->disc_error, sizeof pl->disc_error, "Kubernetes discovery: %s", e.msg);
+        pl->next_discovery = now + DISCOVERY_RETRY_S;
+        return;
+    }
+    pl->disc_error[0] = 0;
+    if (n == 0) {
+        snprintf(pl->disc_error, sizeof pl->disc_error,
+                 "Kubernetes discovery: no ready endpoints of service %s in namespace %s",
+                 K8S_DEFAULT_SERVICE, pl->k8s_ns);
+    }
+    poller_set_targets(pl, urls, n);
+    for (size_t i = 0; i < n; i++) {
+        free(urls[i]);
+    }
+    free(urls);
+    pl->next_discovery = now + (n ? DISCOVERY_PERIOD_S : DISCOVERY_RETRY_S);
 }
 
 /* Fills the source state of t; returns true when the scrape is usable. */
@@ -604,9 +700,7 @@ static double ms(double s)
     return s * 1000.0;
 }
 
-/* Index of the server the target belongs to: by host (the relay address's,
- * else the hostname), the first such server not matched yet; or a new entry. */
-static size_t match_server(struct snapshot *snap, const struct target *t)
+size_t metrics_match_server(struct snapshot *snap, const char *target_host)
 {
     for (size_t i = 0; i < snap->nservers; i++) {
         struct server *sv = &snap->servers[i];
@@ -621,12 +715,12 @@ static size_t match_server(struct snapshot *snap, const struct target *t)
         } else {
             h = sv->hostname;
         }
-        if (h && strcasecmp(h, t->host) == 0) {
+        if (h && strcasecmp(h, target_host) == 0) {
             return i;
         }
     }
     struct server *sv = snapshot_add_server(snap);
-    sv->hostname = snapshot_str(snap, t->host);
+    sv->hostname = snapshot_str(snap, target_host);
     return snap->nservers - 1;
 }
 
@@ -638,6 +732,17 @@ static double hist_ms(const struct derive_hist *h, double q)
 static void metrics_poll(void *state, struct snapshot *snap, double now)
 {
     struct poller *pl = state;
+    discover(pl, now);
+    if (pl->k8s && pl->ntargets == 0) {
+        struct source_state *src = snapshot_add_source(snap, "metrics", "metrics");
+        src->status = SOURCE_ERROR;
+        src->reason = REASON_UNREACHABLE;
+        src->error = snapshot_str(snap, pl->disc_error[0] ? pl->disc_error
+                                                          : "Kubernetes discovery: no endpoints");
+        src->hint = snapshot_str(snap, "--metrics http://CODERD-POD:2112/metrics, or let the "
+                                       "coder service's endpoints be listed");
+        return;
+    }
     double t0 = mono_s();
     fetch_all(pl);
     double latency_ms = (mono_s() - t0) * 1000.0;
@@ -658,7 +763,7 @@ static void metrics_poll(void *state, struct snapshot *snap, double now)
         }
         any_ok = true;
         struct scrape *a = &t->acc;
-        size_t si = match_server(snap, t);
+        size_t si = metrics_match_server(snap, t->host);
         struct server *sv = &snap->servers[si];
         sv->metrics_target = snapshot_str(snap, t->hostport);
         bool rates = !isnan(t->dt);
@@ -736,9 +841,7 @@ static void metrics_poll(void *state, struct snapshot *snap, double now)
     d->builds_failed_per_h = failed;
 }
 
-/* True when every tag the queue's jobs ask for is offered by the daemon
- * (Coder's rule for non-scope tags; scope/owner are carried as tags too). */
-static bool daemon_serves(const struct daemon *dm, const struct queue *q)
+bool metrics_daemon_serves(const struct daemon *dm, const struct queue *q)
 {
     if (!dm->organization || !q->organization || strcmp(dm->organization, q->organization)) {
         return false;
@@ -759,18 +862,16 @@ static bool daemon_serves(const struct daemon *dm, const struct queue *q)
     return true;
 }
 
-/* The daemon a provisioner target runs: its name equals the target's host or
- * the host's first DNS label (pod names). */
-static const struct daemon *target_daemon(const struct snapshot *snap, const struct target *t)
+const struct daemon *metrics_match_daemon(const struct snapshot *snap, const char *target_host)
 {
-    size_t l1 = strcspn(t->host, ".");
+    size_t l1 = strcspn(target_host, ".");
     for (size_t i = 0; i < snap->provisioners.ndaemons; i++) {
         const struct daemon *dm = &snap->provisioners.daemons[i];
         if (!dm->name) {
             continue;
         }
-        if (strcasecmp(dm->name, t->host) == 0 ||
-            (strlen(dm->name) == l1 && strncasecmp(dm->name, t->host, l1) == 0)) {
+        if (strcasecmp(dm->name, target_host) == 0 ||
+            (strlen(dm->name) == l1 && strncasecmp(dm->name, target_host, l1) == 0)) {
             return dm;
         }
     }
@@ -803,7 +904,7 @@ static void provmetrics_poll(void *state, struct snapshot *snap, double now)
             continue;
         }
         usable[i] = true;
-        owner[i] = target_daemon(snap, t);
+        owner[i] = metrics_match_daemon(snap, t->host);
         any_matched = any_matched || owner[i];
         derive_hist_merge(&all, &t->acc.jobs);
         if (t->acc.builds_seen) {
@@ -831,7 +932,7 @@ static void provmetrics_poll(void *state, struct snapshot *snap, double now)
             derive_hist_init(&h);
             bool some = false;
             for (size_t i = 0; i < pl->ntargets; i++) {
-                if (usable[i] && owner[i] && daemon_serves(owner[i], q)) {
+                if (usable[i] && owner[i] && metrics_daemon_serves(owner[i], q)) {
                     derive_hist_merge(&h, &pl->targets[i].acc.jobs);
                     some = true;
                 }
@@ -847,7 +948,24 @@ static void provmetrics_poll(void *state, struct snapshot *snap, double now)
 
 static void *metrics_create(const struct config *cfg)
 {
-    return poller_new(cfg, KIND_CODERD, cfg->metrics_urls, cfg->nmetrics_urls);
+    if (cfg->nmetrics_urls > 0) {
+        return poller_new(cfg, KIND_CODERD, cfg->metrics_urls, cfg->nmetrics_urls);
+    }
+    /* No URL: discover the endpoints in Kubernetes, unless Prometheus is
+     * configured to serve these metrics. */
+    if (cfg->prometheus_url || (!cfg->kubeconfig && !cfg->k8s_in_cluster)) {
+        return NULL;
+    }
+    struct k8s_client *kc = NULL;
+    struct err e = {{0}};
+    if (k8s_client_open(cfg, &kc, &e) != 1) {
+        return NULL; /* the kubernetes source reports a broken configuration */
+    }
+    struct poller *pl = poller_alloc(cfg, KIND_CODERD);
+    pl->k8s = kc;
+    pl->k8s_ns = xstrdup(cfg->k8s_namespace && *cfg->k8s_namespace ? cfg->k8s_namespace : "coder");
+    pl->targets = xcalloc(1, sizeof *pl->targets);
+    return pl;
 }
 
 static void *provmetrics_create(const struct config *cfg)

@@ -8,6 +8,10 @@
 #define SCALETOP_METRICS_H
 
 #include "backend/promtext.h"
+#include "backend/snapshot.h"
+
+#include <stdbool.h>
+#include <stddef.h>
 
 /* Filter entry indexes whose counts the coderd poller reads. */
 struct metrics_filter_ids {
@@ -27,5 +31,20 @@ void metrics_provisioner_filter(struct promtext *p);
 /* The host of a URL ("http://h:1/x" -> "h", "[::1]" -> "::1") and host:port
  * into the given buffers; returns -1 when the URL has no host. */
 int metrics_url_host(const char *url, char *host, size_t hostsz, char *hostport, size_t hpsz);
+
+/* Index of the server a metrics target on host target_host belongs to, the
+ * one rule direct scraping and Prometheus share: the first server not yet
+ * matched (metrics_target NULL) whose relay address's host, else hostname,
+ * equals target_host (case-insensitive); else a new server entry named
+ * after the host. The caller sets metrics_target on the result. */
+size_t metrics_match_server(struct snapshot *snap, const char *target_host);
+
+/* The daemon a provisioner target on target_host runs: its name equals the
+ * host or the host's first DNS label (pod names); NULL if none. */
+const struct daemon *metrics_match_daemon(const struct snapshot *snap, const char *target_host);
+
+/* True when every tag the queue's jobs ask for is offered by the daemon
+ * (Coder's rule for non-scope tags; scope/owner are carried as tags too). */
+bool metrics_daemon_serves(const struct daemon *dm, const struct queue *q);
 
 #endif

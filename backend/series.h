@@ -22,6 +22,40 @@ struct series_source {
     size_t (*range)(void *ctx, const char *series, double from, double to, size_t n, double *out);
 };
 
+/* Where the values of a range read came from. */
+enum series_origin {
+    SERIES_ORIGIN_NONE = 0, /* no values at all */
+    SERIES_ORIGIN_LOCAL,    /* the history file only */
+    SERIES_ORIGIN_REMOTE,   /* the secondary (Prometheus) only */
+    SERIES_ORIGIN_MIXED,    /* older columns remote, newer local */
+};
+
+/* A source that reads `primary` (the local store) first and fills the
+ * columns before its first value (history older than the file) from
+ * `secondary` (e.g. promapi_range_source); both are copied. Never NULL;
+ * free with series_source_fallback_free. Its range() may be called from one
+ * thread at a time (it records the origin of the last read). */
+struct series_source *series_source_fallback(const struct series_source *primary,
+                                             const struct series_source *secondary);
+
+/* Frees a source made by series_source_fallback; NULL allowed. */
+void series_source_fallback_free(struct series_source *s);
+
+/* Reads like s->range and says where the values came from in *origin and
+ * how many columns came from the secondary in *remote_columns (either may be
+ * NULL). Any series_source works: one that is not a fallback reports LOCAL
+ * (or NONE when nothing was filled). Reentrant for a given s. */
+size_t series_range_origin(const struct series_source *s, const char *series, double from,
+                           double to, size_t n, double *out, enum series_origin *origin,
+                           size_t *remote_columns);
+
+/* The origin of the last range() call made through s (a fallback source;
+ * other sources: LOCAL); for panes that only hold a series_source. */
+enum series_origin series_source_origin(const struct series_source *s);
+
+/* "local", "prometheus", "local+prometheus" or "none", for a pane's label. */
+const char *series_origin_name(enum series_origin o);
+
 /* The name of a queue's series: "queue/ORG/k=v,k=v/FIELD"; returns buf. */
 const char *series_queue(char *buf, size_t n, const char *org, const struct tagset *tags,
                          const char *field);

@@ -1,16 +1,19 @@
 /*
  * The one list of poller kinds, in poll order (DESIGN.md §2): the Coder API
  * first (it discovers replicas and proxies), then what reads those lists
- * (coderd metrics, provisioner metrics, proxy health), then the independent
- * ones (PostgreSQL, Kubernetes). Kinds not linked yet are reported by the
+ * (coderd metrics, provisioner metrics, Prometheus, proxy health), then the
+ * independent ones (PostgreSQL, Kubernetes). Kinds not linked yet are reported by the
  * collector as disabled with the line that would enable them.
  */
 #include "backend/sources.h"
+
+#include "backend/promapi.h"
 
 const struct source_ops *const sources_list[] = {
     &coder_source_ops,
     &metrics_source_ops,
     &provmetrics_source_ops,
+    &prometheus_source_ops, /* after the direct pollers, which it defers to */
     &proxyhealth_source_ops,
     &postgres_source_ops,
     &kubernetes_source_ops,

@@ -204,4 +204,7 @@ if bench_bin term; then
     done
 fi
 
+# Poll-cycle cost at the 10k preset through Prometheus versus direct scraping.
+sh bench/prometheus.sh 2>/dev/null | grep -E '^(bench:|\[ratio)'
+
 exit $couldnt

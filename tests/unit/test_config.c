@@ -528,3 +528,45 @@ TEST(mutated_config_files_load_or_name_the_file)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
     CHECK(system(cmd) == 0);
 }
+
+/* The [prometheus] section and the flags naming its credential files. */
+TEST(prometheus_section_and_flags)
+{
+    struct loaded l;
+    fresh();
+    write_file("bearer", "tok-123\n");
+    write_file("basic", "alice:s3cret\n");
+    write_file(".config/scaletop/config", "[prometheus]\n"
+                                          "url = https://thanos.example/prometheus\n"
+                                          "basic_auth_file = ~/basic\n"
+                                          "rate_window = 2m\n");
+    load(&l, NULL, NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK_STR(l.cfg.prometheus_url, "https://thanos.example/prometheus");
+    CHECK_STR(l.cfg.prometheus_basic_auth, "alice:s3cret");
+    CHECK(l.cfg.prometheus_bearer_token == NULL);
+    CHECK_NEAR(l.cfg.prometheus_rate_window_s, 120, 0);
+    /* the secret is not shown */
+    char *d = describe(&l.cfg);
+    CHECK(strstr(d, "s3cret") == NULL);
+    free(d);
+    unload(&l);
+
+    load(&l, NULL, "--prometheus-bearer-token-file", at_home("bearer"), "--prometheus-rate-window",
+         "30s", NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK_STR(l.cfg.prometheus_bearer_token, "tok-123");
+    CHECK_NEAR(l.cfg.prometheus_rate_window_s, 30, 0);
+    unload(&l);
+
+    load(&l, NULL, "--prometheus-basic-auth-file", at_home("nope"), NULL);
+    CHECK_INT(l.rc, -1);
+    CHECK(strstr(l.e.msg, "--prometheus-basic-auth-file") != NULL);
+    unload(&l);
+
+    /* default window without a setting */
+    fresh();
+    load(&l, NULL, NULL);
+    CHECK_NEAR(l.cfg.prometheus_rate_window_s, 300, 0);
+    unload(&l);
+}

@@ -8,6 +8,7 @@
 #include "backend/metrics.h"
 #include "backend/snapshot.h"
 #include "backend/source.h"
+#include "tests/lib/loopsrv.h"
 #include "tests/lib/test.h"
 
 #include <arpa/inet.h>
@@ -665,4 +666,95 @@ TEST(metrics_no_deployment_total_when_a_target_fails)
     free(cfg.metrics_urls[1]);
     free(grown);
     free(base);
+}
+
+/* ---- Kubernetes discovery of coderd's endpoints ---- */
+
+struct disc_srv {
+    struct loopsrv *s;
+    int requests;
+};
+
+static void disc_fn(void *ctx, const struct loopsrv_req *rq, struct loopsrv_resp *out)
+{
+    struct disc_srv *d = ctx;
+    static char body[1024];
+    out->status = 200;
+    if (strcmp(rq->path, "/apis/discovery.k8s.io/v1/namespaces/coder/endpointslices") == 0) {
+        const char *u = loopsrv_url(d->s);
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"EndpointSliceList\",\"apiVersion\":\"discovery.k8s.io/v1\","
+                 "\"metadata\":{},\"items\":[{\"addressType\":\"IPv4\",\"endpoints\":[{"
+                 "\"addresses\":[\"127.0.0.1\"],\"conditions\":{\"ready\":true}}],\"ports\":["
+                 "{\"name\":\"http\",\"port\":8080},{\"name\":\"prometheus-http\",\"port\":%s}]}]}",
+                 strrchr(u, ':') + 1);
+        out->body = body;
+        out->content_type = "application/json";
+        return;
+    }
+    if (strcmp(rq->path, "/metrics") == 0) {
+        d->requests++;
+        snprintf(body, sizeof body,
+                 "coderd_api_requests_processed_total{code=\"200\",method=\"GET\",path=\"/\"} "
+                 "%d\nprocess_resident_memory_bytes 4096\n",
+                 1000 * d->requests);
+        out->body = body;
+        out->content_type = "text/plain; version=0.0.4";
+        return;
+    }
+    out->status = 404;
+    out->body = "{\"kind\":\"Status\",\"code\":404}";
+}
+
+TEST(discovery_when_no_metrics_url)
+{
+    struct disc_srv d = {0};
+    d.s = loopsrv_start(disc_fn, &d);
+    CHECK(d.s != NULL);
+    char dir[] = "/tmp/scaletop-disc.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char kc[256];
+    snprintf(kc, sizeof kc, "%s/kubeconfig", dir);
+    FILE *f = fopen(kc, "w");
+    CHECK(f != NULL);
+    fprintf(f,
+            "apiVersion: v1\nkind: Config\nclusters: [{name: t, cluster: {server: \"%s\"}}]\n"
+            "users: [{name: t, user: {token: \"tok\"}}]\n"
+            "contexts: [{name: t, context: {cluster: t, user: t}}]\ncurrent-context: t\n",
+            loopsrv_url(d.s));
+    fclose(f);
+    struct config cfg;
+    cfg_init(&cfg);
+    cfg.kubeconfig = kc;
+    void *st = metrics_source_ops.create(&cfg);
+    CHECK(st != NULL);
+    double t = 1000;
+    for (int i = 0; i < 3; i++) {
+        struct snapshot *snap = snapshot_new(t);
+        add_replica(snap, "coder-1", "http://127.0.0.1:8080");
+        metrics_source_ops.poll(st, snap, t);
+        CHECK_INT(snap->nservers, 1);
+        CHECK(snap->servers[0].metrics_target != NULL &&
+              strrchr(snap->servers[0].metrics_target, ':') &&
+              strcmp(strrchr(snap->servers[0].metrics_target, ':'),
+                     strrchr(loopsrv_url(d.s), ':')) == 0);
+        CHECK_NEAR(snap->servers[0].rss_bytes, 4096, 0);
+        if (i == 0) {
+            CHECK(isnan(snap->servers[0].requests_per_s));
+        } else {
+            /* the target kept its counters across the rediscovery at i == 2 */
+            CHECK_NEAR(snap->servers[0].requests_per_s, 1000.0 / (i == 1 ? 10 : 300), 1e-9);
+        }
+        snapshot_unref(snap);
+        t += i == 0 ? 10 : 300; /* past the rediscovery period */
+    }
+    metrics_source_ops.destroy(st);
+    /* with Prometheus configured, no discovery */
+    char pu[] = "http://127.0.0.1:9";
+    cfg.prometheus_url = pu;
+    CHECK(metrics_source_ops.create(&cfg) == NULL);
+    loopsrv_stop(d.s);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
 }
