@@ -23,6 +23,7 @@ void recorder_options_defaults(struct recorder_options *o)
     o->handle_signals = 1;
     o->progress_every = 240;
     o->log = stderr;
+    o->opened = NULL;
 }
 
 void recorder_log(FILE *log, const char *fmt, ...)
@@ -97,6 +98,9 @@ int recorder_run(const struct recorder_options *o, recorder_next_fn next, void *
     }
     recorder_log(o->log, "recording into %s (schema %d, every %g s)", o->db_path,
                  store_schema_version(st), o->interval_s);
+    if (o->opened) {
+        o->opened(ctx, st);
+    }
     long cycles = 0, failures = 0;
     int sig = 0;
     const char *why = "end of input";
