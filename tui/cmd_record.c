@@ -183,13 +183,16 @@ int cmd_record(int argc, char **argv)
     o.store.hour_retention_s = cfg.hour_retention_s;
     o.store.max_bytes = cfg.db_max_bytes;
     for (int i = 0; i < nrest; i++) {
-        const char *a = rest[i], *v = i + 1 < nrest ? rest[i + 1] : NULL;
-        int rc = 0;
+        const char *a = rest[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             record_usage(stdout);
             status = 0;
             goto out;
-        } else if (strcmp(a, "--from-json") == 0 && v) {
+        }
+        /* every other option here takes a value (config_load split "--x=y") */
+        const char *v = i + 1 < nrest ? rest[++i] : NULL;
+        int rc = 0;
+        if (strcmp(a, "--from-json") == 0 && v) {
             input = v;
         } else if (strcmp(a, "--raw-retention") == 0) {
             rc = parse_seconds(a, v, &o.store.raw_retention_s);
@@ -206,7 +209,6 @@ int cmd_record(int argc, char **argv)
             status = rc;
             goto out;
         }
-        i++;
     }
     if (input && !interval_given) {
         o.interval_s = 0; /* an import goes as fast as the disk */
