@@ -10,8 +10,8 @@
 # - PostgreSQL going down during a recording: a clear error, then ok again
 #   after the server restarts, with no password in the message;
 # - hostile text (ESC/CSI, OSC 52, BEL, C1, bidi overrides, a 6 KB value) in a
-#   replica's hostname and error and a proxy's name: no raw control byte in
-#   any output or in the recorder's log;
+#   replica's hostname and error, a proxy's name and an API error message:
+#   no raw control byte in any output or in the recorder's log;
 # - TLS: an untrusted certificate is a clear TLS error; --ca-file and
 #   --insecure-skip-tls-verify both get past it.
 . tests/lib/sh.sh
@@ -123,6 +123,12 @@ printf '%s' "$HOSTILE" >"$SCRATCH/hostile.txt"
 curl -s --max-time 10 -X POST -H "Coder-Session-Token: $TOKEN" --data-binary @"$SCRATCH/hostile.txt" \
     "$(m s .control_url)/hostile" >/dev/null
 wait_frames 3
+# an API error whose detail is the hostile text: it reaches the recorder's log
+ctl s POST /faults '{"listener":"api","path_prefix":"/api/v2/replicas","kind":"status","status":500}' >/dev/null
+k=0
+while ! grep -q 'HTTP 500' "$SCRATCH/rec.log" && [ $k -lt 10 ]; do wait_frames 1; k=$((k + 1)); done
+ctl s DELETE /faults >/dev/null
+wait_frames 1
 latest >"$SCRATCH/rec-latest.json"
 check_contains hostile_reached_history "$(jq -r '.servers[].hostname' "$SCRATCH/rec-latest.json")" "evil"
 
@@ -143,6 +149,7 @@ done
 "$SCALETOP" check --window 1 --timeout 2 $ARGS >"$SCRATCH/check.txt" 2>>"$SCRATCH/check.err"
 OUTS="$OUTS $SCRATCH/check.json $SCRATCH/check.txt"
 check_contains hostile_in_snapshot "$(jq -r '.servers[].hostname' "$SCRATCH/snap.json")" "evil"
+check_contains hostile_in_log "$(cat "$SCRATCH/rec.log")" "HTTP 500: An internal server error occurred. (evil"
 
 kill -TERM "$RPID"
 wait "$RPID"
