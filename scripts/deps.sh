@@ -9,9 +9,11 @@ BUILD_PKGS="gcc make pkg-config libncurses-dev libcurl4-openssl-dev libjansson-d
 libpq-dev libsqlite3-dev libmicrohttpd-dev libinih-dev libzstd-dev libyaml-dev"
 # Tests: real peers (PostgreSQL, Prometheus's promtool), tmux for end-to-end runs,
 # clang for sanitizers and fuzzing, sqlite3 and jq for inspecting files, procps (ps, pgrep)
-# for checking that tests leave no process behind.
+# for checking that tests leave no process behind; openssl (a TLS server with a
+# throwaway CA), python3 (a header-recording HTTP server) and valgrind for the
+# reliability suites.
 TEST_PKGS="clang libclang-rt-14-dev clang-format postgresql postgresql-contrib \
-prometheus tmux sqlite3 jq curl locales procps"
+prometheus tmux sqlite3 jq curl locales procps openssl python3 valgrind"
 
 want="$BUILD_PKGS"
 case "${1:-test}" in
