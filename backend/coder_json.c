@@ -175,9 +175,9 @@ static void envelope(const char *body, size_t len, char *msg, size_t msgsz, cons
         snprintf(msg, msgsz, "%s: %s", prefix, m);
     } else if (body && len && !j) {
         /* Not JSON (a proxy's HTML page, plain text): the first line. */
-        size_t n = strcspn(body, "\r\n");
-        if (n > 120) {
-            n = 120;
+        size_t n = 0;
+        while (n < len && n < 120 && body[n] != '\r' && body[n] != '\n' && body[n] != '\0') {
+            n++;
         }
         snprintf(msg, msgsz, "%s: %.*s", prefix, (int)n, body);
     } else {
@@ -186,28 +186,33 @@ static void envelope(const char *body, size_t len, char *msg, size_t msgsz, cons
     json_decref(j);
 }
 
+/* True when body[0..len) contains needle (the body need not be NUL-terminated). */
+static bool has(const char *body, size_t len, const char *needle)
+{
+    return body && memmem(body, len, needle, strlen(needle)) != NULL;
+}
+
 enum source_reason coder_error_reason(long status, const char *body, size_t len, char *msg,
                                       size_t msgsz)
 {
     char prefix[64];
     snprintf(prefix, sizeof prefix, "HTTP %ld", status);
     envelope(body, len, msg, msgsz, prefix);
-    const char *b = body ? body : "";
     if (status == 401) {
         return REASON_UNAUTHORIZED;
     }
     if (status == 403) {
-        if (strstr(b, "Premium feature") || strstr(b, "Enterprise feature") ||
-            strstr(b, "premium feature") || strstr(b, "enterprise feature")) {
+        if (has(body, len, "Premium feature") || has(body, len, "Enterprise feature") ||
+            has(body, len, "premium feature") || has(body, len, "enterprise feature")) {
             return REASON_NEEDS_PREMIUM;
         }
         return REASON_NO_PERMISSION;
     }
     if (status == 404) {
-        if (strstr(b, "Healthcheck is in progress")) {
+        if (has(body, len, "Healthcheck is in progress")) {
             return REASON_TIMEOUT;
         }
-        if (strstr(b, "Resource not found")) {
+        if (has(body, len, "Resource not found")) {
             return REASON_NO_PERMISSION;
         }
         return REASON_NEEDS_PREMIUM; /* route absent: AGPL build or older version */

@@ -12,6 +12,8 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 void recorder_options_defaults(struct recorder_options *o)
@@ -23,6 +25,7 @@ void recorder_options_defaults(struct recorder_options *o)
     o->handle_signals = 1;
     o->progress_every = 240;
     o->log = stderr;
+    o->opened = NULL;
 }
 
 void recorder_log(FILE *log, const char *fmt, ...)
@@ -97,7 +100,11 @@ int recorder_run(const struct recorder_options *o, recorder_next_fn next, void *
     }
     recorder_log(o->log, "recording into %s (schema %d, every %g s)", o->db_path,
                  store_schema_version(st), o->interval_s);
-    long cycles = 0, failures = 0;
+    if (o->opened) {
+        o->opened(ctx, st);
+    }
+    long cycles = 0, failures = 0, failing = 0;
+    char last_error[ERR_MSG_MAX] = "";
     int sig = 0;
     const char *why = "end of input";
     double next_tick = mono_now();
@@ -113,8 +120,19 @@ int recorder_run(const struct recorder_options *o, recorder_next_fn next, void *
         struct err ae = {""};
         if (store_append(st, s, &ae) < 0) {
             failures++;
-            recorder_log(o->log, "frame at %.3f not recorded: %s", s->time, ae.msg);
+            failing++;
+            /* a full disk fails every cycle: say it once, count the rest */
+            if (strcmp(ae.msg, last_error) != 0) {
+                recorder_log(o->log, "frame at %.3f not recorded: %s%s", s->time, ae.msg,
+                             failing == 1 ? " (retrying each cycle; repeats are counted)" : "");
+                snprintf(last_error, sizeof last_error, "%s", ae.msg);
+            }
         } else {
+            if (failing > 0) {
+                recorder_log(o->log, "recording again after %ld failed cycles", failing);
+                failing = 0;
+                last_error[0] = '\0';
+            }
             cycles++;
             if (o->progress_every > 0 && cycles % o->progress_every == 0) {
                 recorder_log(o->log, "%ld frames recorded (last append %.1f ms, %ld failed)",

@@ -26,6 +26,10 @@ struct recorder_options {
     int handle_signals; /* block SIGTERM/SIGINT and stop on them (exit status 0) */
     int progress_every; /* log a progress line every N frames; 0 = never */
     FILE *log;          /* timestamped log lines; NULL = silent */
+    /* Called once with the open store before the first cycle, on the
+     * recorder's thread (e.g. to give the collector's advisor the history);
+     * the store is borrowed until recorder_run returns. NULL = none. */
+    void (*opened)(void *ctx, struct store *st);
 };
 
 /* Fills o with defaults: 15 s cadence, signals handled, progress hourly-ish. */

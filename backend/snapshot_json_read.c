@@ -315,6 +315,7 @@ static void read_capacity(struct snapshot *s, json_t *o)
     c->cluster.pods_allocatable = num(cl, "pods_allocatable");
     c->cluster.pods = num(cl, "pods");
     c->cluster.nodes = num(cl, "nodes");
+    c->cluster.pods_unschedulable = num(cl, "pods_unschedulable");
     size_t i;
     json_t *x;
     json_array_foreach(json_object_get(o, "namespaces"), i, x)
@@ -337,6 +338,7 @@ static void read_capacity(struct snapshot *s, json_t *o)
                 q->hard = num(v, "hard");
             }
         }
+        n->limitrange_defaults = tri(x, "limitrange_defaults");
     }
     json_array_foreach(json_object_get(o, "coder_quota"), i, x)
     {
@@ -382,6 +384,13 @@ static void read_deployment(struct snapshot *s, json_t *o)
     d->agent_stats_series = num(o, "agent_stats_series");
     d->builds_failed_per_h = num(o, "builds_failed_per_h");
     d->builds_total_per_h = num(o, "builds_total_per_h");
+    d->api_p50_ms = num(o, "api_p50_ms");
+    d->api_p95_ms = num(o, "api_p95_ms");
+    d->api_p99_ms = num(o, "api_p99_ms");
+    d->requests_per_s = num(o, "requests_per_s");
+    d->db_query_p95_ms = num(o, "db_query_p95_ms");
+    d->queue_wait_p95_s = num(o, "queue_wait_p95_s");
+    d->build_p95_s = num(o, "build_p95_s");
 }
 
 struct snapshot *snapshot_json_parse(const char *text, size_t len, struct err *e)

@@ -11,9 +11,11 @@ libpq-dev libsqlite3-dev libmicrohttpd-dev libinih-dev libzstd-dev libyaml-dev"
 # Tests: real peers (PostgreSQL, Prometheus's promtool), tmux for end-to-end runs,
 # clang for sanitizers and fuzzing, sqlite3 and jq for inspecting files, procps (ps, pgrep)
 # for checking that tests leave no process behind; tidy and chromium check that the HTML
-# report is valid and opens without console errors.
+# report is valid and opens without console errors; openssl (a TLS server with a
+# throwaway CA), python3 (a header-recording HTTP server) and valgrind for the
+# reliability suites.
 TEST_PKGS="clang libclang-rt-14-dev clang-format postgresql postgresql-contrib \
-prometheus tmux sqlite3 jq curl locales procps tidy chromium"
+prometheus tmux sqlite3 jq curl locales procps tidy chromium openssl python3 valgrind"
 
 # Benchmarks (`make bench`): the peers measured side by side (Prometheus's
 # promtool, htop), jq and curl for the simulator's manifest and scrapes,

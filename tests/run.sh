@@ -52,6 +52,9 @@ for s in $SUITES; do
                 run_suite "unit/$(basename "$t")" 300 "$t"
             fi
         done
+        if [ -n "${SCALETOP_VALGRIND:-}" ]; then
+            run_suite valgrind/record 300 sh tests/valgrind_record.sh
+        fi
         ;;
     asan)
         for t in build/asan/tests/test_*; do

@@ -2,7 +2,10 @@
  * `scaletop check [--format text|json] [--window S] [-o FILE]`: one live
  * snapshot (two polls, so rates exist), the advisor's findings printed, and
  * an exit status for cron, CI or a pager: 0 ok (nothing above info), 1 warn,
- * 2 crit, 3 could not check (no source answered).
+ * 2 crit, 3 could not check (no source answered). With `--at TIME` the
+ * snapshot is the one recorded at TIME in the history file, evaluated again
+ * with today's thresholds and the history up to then (no request to the
+ * deployment).
  */
 #include "backend/advisor.h"
 #include "backend/collect.h"
@@ -10,6 +13,9 @@
 #include "backend/escape.h"
 #include "backend/fmt.h"
 #include "backend/sources.h"
+#include "backend/store.h"
+#include "backend/store_views.h"
+#include "backend/timespec.h"
 #include "tui/commands.h"
 #include "tui/outfile.h"
 
@@ -18,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void check_usage(FILE *f)
 {
-    fputs("Usage: scaletop check [--format text|json] [--window SECONDS] [-o FILE]\n"
-          "                      [common options]\n"
-          "Evaluate the Scale Coder guide's recommendations against the deployment.\n"
+    fputs("Usage: scaletop check [--at TIME] [--format text|json] [--window SECONDS]\n"
+          "                      [-o FILE] [common options]\n"
+          "Evaluate the Scale Coder guide's recommendations against the deployment\n"
+          "(or, with --at, against the history file as it was at TIME).\n"
           "Exit status: 0 ok, 1 warn, 2 crit, 3 could not check (no source answered).\n"
           "Rules and thresholds: docs/rules.md; change them under [thresholds].\n",
           f);
@@ -141,14 +149,44 @@ static char *render_json(const struct snapshot *s, int status)
     return strbuf_take(&b);
 }
 
+/* The snapshot recorded at TIME `at`, with findings evaluated afresh with
+ * thresholds t and the history; NULL after printing why (the caller exits 3). */
+static struct snapshot *recorded_snapshot(const struct config *cfg,
+                                          const struct advisor_thresholds *t, const char *at)
+{
+    struct err e = {""};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double when;
+    if (timespec_parse(at, (double)now.tv_sec + now.tv_nsec / 1e9, cfg->utc, &when, &e) < 0) {
+        cmd_usage_error("check: --at: %s", e.msg);
+        return NULL;
+    }
+    char *db = cfg->db_path ? strdup(cfg->db_path) : store_default_path();
+    struct store *st = store_open(db, STORE_VIEW, NULL, &e);
+    struct snapshot *snap = st ? store_snapshot_at(st, when, &e) : NULL;
+    if (!snap) {
+        fprintf(stderr, "scaletop: check: %s\n", e.msg);
+    } else {
+        struct advisor_history h = store_advisor_history(st);
+        struct advisor *a = advisor_new(t);
+        snap->nfindings = 0; /* judged again with today's thresholds */
+        advisor_evaluate(a, snap, &h);
+        advisor_free(a);
+    }
+    store_close(st);
+    free(db);
+    return snap;
+}
+
 int cmd_check(int argc, char **argv)
 {
-    static const char *const extra[] = {"--format=", "-o=", "--output=", NULL};
+    static const char *const extra[] = {"--format=", "-o=", "--output=", "--at=", NULL};
     struct config cfg;
     struct err e = {{0}};
     char **rest = NULL;
     int nrest = 0, rc = 3;
-    const char *format = "text", *out = NULL;
+    const char *format = "text", *out = NULL, *at = NULL;
 
     config_defaults(&cfg);
     if (config_load(&cfg, argc, argv, extra, &rest, &nrest, &e) < 0) {
@@ -167,6 +205,8 @@ int cmd_check(int argc, char **argv)
             format = rest[++i];
         } else if (strcmp(rest[i], "-o") == 0 || strcmp(rest[i], "--output") == 0) {
             out = rest[++i];
+        } else if (strcmp(rest[i], "--at") == 0) {
+            at = rest[++i];
         } else {
             cmd_usage_error("check: unexpected argument '%s'", rest[i]);
             goto out;
@@ -182,9 +222,17 @@ int cmd_check(int argc, char **argv)
         goto out;
     }
 
-    struct collect *c = collect_new(&cfg, sources_list, sources_count());
-    struct snapshot *snap = collect_once(c, cfg.window_s);
-    collect_free(c);
+    struct snapshot *snap;
+    if (at) {
+        snap = recorded_snapshot(&cfg, &t, at);
+        if (!snap) {
+            goto out;
+        }
+    } else {
+        struct collect *c = collect_new(&cfg, sources_list, sources_count());
+        snap = collect_once(c, cfg.window_s);
+        collect_free(c);
+    }
     int status = exit_status(snap);
     char *text = strcmp(format, "json") == 0 ? render_json(snap, status)
                                              : render_text(snap, status, cfg.utc);

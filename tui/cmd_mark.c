@@ -1,11 +1,13 @@
 /*
- * `scaletop mark "NOTE" [--at TIME] [--db FILE]`: stores a marker in the
- * history file, beside a running recorder if there is one. TIME here accepts
- * `now`, Unix seconds and RFC 3339 with a zone; the full grammar of DESIGN.md
- * §6 arrives with backend/timespec.
+ * `scaletop mark "NOTE" [--at TIME] [common options]`: stores a marker in
+ * the history file, beside a running recorder if there is one. The history
+ * file comes from config_load (--db, SCALETOP_DB, the config file); TIME is
+ * the full grammar of DESIGN.md §6 (backend/timespec), plus plain Unix
+ * seconds for scripts.
  */
+#include "backend/config.h"
 #include "backend/store.h"
-#include "backend/store_flat.h"
+#include "backend/timespec.h"
 #include "tui/commands.h"
 
 #include <math.h>
@@ -14,71 +16,90 @@
 #include <string.h>
 #include <time.h>
 
-/* Parses now | Unix seconds | RFC 3339; NAN if none of them. */
-static double parse_at(const char *s)
+static void mark_usage(FILE *f)
 {
-    if (strcmp(s, "now") == 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-    }
+    fputs("Usage: scaletop mark \"NOTE\" [--at TIME] [--db FILE] [--utc]\n"
+          "Stores a marker with NOTE in the history file at TIME (default now).\n"
+          "TIME: RFC 3339, 'YYYY-MM-DD HH:MM[:SS]', 'HH:MM[:SS]' (today), now,\n"
+          "-15m, -2h, -1d, or Unix seconds.\n",
+          f);
+}
+
+/* Whole or fractional Unix seconds ("1795749120", "1795749120.5"); else -1. */
+static int parse_unix(const char *s, double *out)
+{
     char *end;
-    double d = strtod(s, &end);
-    if (end != s && *end == 0 && isfinite(d) && d >= 0) {
-        return d;
+    if (!(*s >= '0' && *s <= '9')) {
+        return -1;
     }
-    return store_flat_parse_time(s);
+    double d = strtod(s, &end);
+    if (*end || !isfinite(d) || d < 1e8) {
+        return -1;
+    }
+    *out = d;
+    return 0;
 }
 
 int cmd_mark(int argc, char **argv)
 {
+    static const char *const extra[] = {"--at=", NULL};
+    struct config cfg;
+    struct err e = {""};
+    char **rest = NULL;
+    int nrest = 0, status = 2;
     const char *note = NULL, *at = "now";
     char *db = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
-            at = argv[++i];
-        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            free(db);
-            db = strdup(argv[++i]);
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            free(db);
-            return cmd_usage_error("mark: unknown option '%s'", argv[i]);
+    struct store *st = NULL;
+
+    config_defaults(&cfg);
+    if (config_load(&cfg, argc, argv, extra, &rest, &nrest, &e) < 0) {
+        cmd_usage_error("mark: %s", e.msg);
+        goto out;
+    }
+    for (int i = 0; i < nrest; i++) {
+        if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0) {
+            mark_usage(stdout);
+            status = 0;
+            goto out;
+        } else if (strcmp(rest[i], "--at") == 0 && i + 1 < nrest) {
+            at = rest[++i];
+        } else if (rest[i][0] == '-' && rest[i][1]) {
+            cmd_usage_error("mark: unknown option '%s'", rest[i]);
+            goto out;
         } else if (!note) {
-            note = argv[i];
+            note = rest[i];
         } else {
-            free(db);
-            return cmd_usage_error("mark: one NOTE only (quote it)");
+            cmd_usage_error("mark: one NOTE only (quote it)");
+            goto out;
         }
     }
     if (!note || !*note) {
-        free(db);
-        return cmd_usage_error("mark: needs a NOTE, e.g. scaletop mark \"failover started\"");
+        cmd_usage_error("mark: needs a NOTE, e.g. scaletop mark \"failover started\"");
+        goto out;
     }
-    double t = parse_at(at);
-    if (!isfinite(t)) {
-        free(db);
-        return cmd_usage_error("mark: cannot read the time '%s' (use now, Unix seconds or "
-                               "RFC 3339 such as 2026-11-27T03:12:00Z)",
-                               at);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double t;
+    if (parse_unix(at, &t) < 0 &&
+        timespec_parse(at, (double)now.tv_sec + (double)(now.tv_nsec / 1000000) / 1000.0, cfg.utc,
+                       &t, &e) < 0) {
+        cmd_usage_error("mark: cannot read the time '%s': %s", at, e.msg);
+        goto out;
     }
-    if (!db) {
-        db = store_default_path();
-    }
-    struct err e = {""};
-    struct store *st = store_open(db, STORE_VIEW, NULL, &e);
-    int status = 0;
+    db = cfg.db_path ? strdup(cfg.db_path) : store_default_path();
+    st = store_open(db, STORE_VIEW, NULL, &e);
     if (!st || store_mark(st, t, note, &e) < 0) {
         fprintf(stderr, "scaletop: mark: %s\n", e.msg);
         status = 1;
     } else {
-        time_t sec = (time_t)floor(t);
-        struct tm tm;
-        char buf[32];
-        gmtime_r(&sec, &tm);
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        printf("marked %s in %s\n", buf, db);
+        char buf[TIMESPEC_BUF];
+        printf("marked %s in %s\n", timespec_format_rfc3339(floor(t), buf, sizeof buf), db);
+        status = 0;
     }
+out:
     store_close(st);
     free(db);
+    free(rest);
+    config_fini(&cfg);
     return status;
 }

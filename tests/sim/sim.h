@@ -226,6 +226,11 @@ struct sim {
 
     int n_listeners;
     struct sim_listener lis[SIM_MAX_LISTENERS];
+
+    /* Hostile text (control API /hostile): when set, the first replica's
+     * hostname and error and the first proxy's display name carry it. */
+    char hostile[8192];
+    size_t hostile_len;
 };
 
 /* Appends n bytes to b, growing it (aborts on out of memory). */

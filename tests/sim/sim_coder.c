@@ -607,7 +607,10 @@ static json_t *region_json(struct sim *s, int i, bool full, const char *api_url)
     bool healthy = primary || strcmp(x->status, "ok") == 0;
     json_object_set_new(o, "id", json_string(primary ? SIM_DEPLOYMENT_ID : x->id));
     json_object_set_new(o, "name", json_string(primary ? "primary" : x->name));
-    json_object_set_new(o, "display_name", json_string(primary ? "Default" : x->display));
+    json_object_set_new(o, "display_name",
+                        primary                        ? json_string("Default")
+                        : i == 0 && s->hostile_len > 0 ? json_stringn(s->hostile, s->hostile_len)
+                                                       : json_string(x->display));
     json_object_set_new(o, "icon_url", json_string(primary ? "/emojis/1f3e1.png" : x->icon));
     json_object_set_new(o, "healthy", json_boolean(healthy));
     json_object_set_new(o, "path_app_url", json_string(primary ? api_url : url));
@@ -1175,11 +1178,15 @@ static void h_replicas(struct sim *s, struct sim_reply *r)
         snprintf(relay, sizeof relay, "http://%s:8080", x->ip);
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(x->id));
-        json_object_set_new(o, "hostname", json_string(x->hostname));
+        bool hostile = i == 0 && s->hostile_len > 0;
+        json_object_set_new(o, "hostname",
+                            hostile ? json_stringn(s->hostile, s->hostile_len)
+                                    : json_string(x->hostname));
         json_object_set_new(o, "created_at", jtime(x->created_at));
         json_object_set_new(o, "relay_address", json_string(relay));
         json_object_set_new(o, "region_id", json_integer(999));
-        json_object_set_new(o, "error", json_string(x->error));
+        json_object_set_new(
+            o, "error", hostile ? json_stringn(s->hostile, s->hostile_len) : json_string(x->error));
         json_object_set_new(o, "database_latency",
                             json_integer((json_int_t)(x->db_latency_ms * 1000)));
         json_array_append_new(arr, o);

@@ -1,7 +1,9 @@
 /*
  * scaletop-sim control API, under /__sim/ on the Coder API port and guarded
  * by the owner token: inject and clear faults, read the scenario's truth and
- * the request log, expire Kubernetes continue tokens, and read the manifest.
+ * the request log, expire Kubernetes continue tokens, read the manifest, and
+ * set hostile text (escape sequences, bidi controls, very long strings) that
+ * the first replica and the first proxy then serve in their names.
  *
  * Invariant: control requests are neither logged nor subject to faults, so a
  * test's own bookkeeping never shows up in what it asserts about scaletop.
@@ -208,6 +210,20 @@ void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         list_requests(s, q, r);
         return;
     }
+    if (strcmp(u, "/hostile") == 0 && (post || del)) {
+        /* the body is the text itself (any bytes valid as JSON text: UTF-8) */
+        pthread_mutex_lock(&s->mu);
+        size_t n = post && q->body ? q->body_len : 0;
+        if (n >= sizeof s->hostile) {
+            n = sizeof s->hostile - 1;
+        }
+        memcpy(s->hostile, post && q->body ? q->body : "", n);
+        s->hostile[n] = '\0';
+        s->hostile_len = n;
+        pthread_mutex_unlock(&s->mu);
+        sim_reply_json(r, 200, json_pack("{s:I}", "hostile_bytes", (json_int_t)n));
+        return;
+    }
     if (strcmp(u, "/k8s/expire") == 0 && post) {
         pthread_mutex_lock(&s->mu);
         int g = ++s->k8s_generation;
@@ -216,6 +232,6 @@ void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         return;
     }
     sim_reply_error(r, 404, "Unknown control endpoint.",
-                    "GET truth|manifest|faults|requests, POST faults|k8s/expire, DELETE "
-                    "faults[/ID]|requests");
+                    "GET truth|manifest|faults|requests, POST faults|k8s/expire|hostile, "
+                    "DELETE faults[/ID]|requests|hostile");
 }

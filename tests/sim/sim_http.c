@@ -189,7 +189,15 @@ static void status_reply(struct sim_listener *l, struct sim_reply *r, int status
         default:
             break;
         }
-        sim_reply_error(r, status, msg, detail);
+        /* hostile text (control API) rides in the error's detail */
+        char *hostile = NULL;
+        pthread_mutex_lock(&l->sim->mu);
+        if (l->sim->hostile_len > 0) {
+            hostile = strndup(l->sim->hostile, l->sim->hostile_len);
+        }
+        pthread_mutex_unlock(&l->sim->mu);
+        sim_reply_error(r, status, msg, hostile ? hostile : detail);
+        free(hostile);
     } else if (l->kind == L_K8S) {
         json_t *j =
             json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind", "Status", "apiVersion", "v1",

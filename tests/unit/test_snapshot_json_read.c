@@ -107,6 +107,43 @@ TEST(snapshot_json_round_trip_synthetic)
     }
 }
 
+/* Fields the reader once dropped, so replay and imports lost them. */
+TEST(snapshot_json_reads_deployment_latencies_and_capacity_extras)
+{
+    struct snapshot *s = snapshot_new(1795749120.0);
+    s->deployment.api_p50_ms = 12.5;
+    s->deployment.api_p95_ms = 92.25;
+    s->deployment.api_p99_ms = 301;
+    s->deployment.requests_per_s = 3815.5;
+    s->deployment.db_query_p95_ms = 4.5;
+    s->deployment.queue_wait_p95_s = 7;
+    s->deployment.build_p95_s = 288;
+    s->capacity.cluster.pods_unschedulable = 3;
+    struct namespace_quota *ns = snapshot_add_namespace(s);
+    ns->name = snapshot_str(s, "coder-ws");
+    ns->limitrange_defaults = TRI_TRUE;
+    char *a = snapshot_json_dump(s, 0);
+    struct err e = {""};
+    struct snapshot *t = snapshot_json_parse(a, strlen(a), &e);
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_NEAR(t->deployment.api_p50_ms, 12.5, 1e-9);
+        CHECK_NEAR(t->deployment.api_p95_ms, 92.25, 1e-9);
+        CHECK_NEAR(t->deployment.api_p99_ms, 301, 1e-9);
+        CHECK_NEAR(t->deployment.requests_per_s, 3815.5, 1e-9);
+        CHECK_NEAR(t->deployment.db_query_p95_ms, 4.5, 1e-9);
+        CHECK_NEAR(t->deployment.queue_wait_p95_s, 7, 1e-9);
+        CHECK_NEAR(t->deployment.build_p95_s, 288, 1e-9);
+        CHECK_NEAR(t->capacity.cluster.pods_unschedulable, 3, 1e-9);
+        CHECK_INT(t->capacity.nnamespaces, 1);
+        CHECK_INT(t->capacity.nnamespaces ? (int)t->capacity.namespaces[0].limitrange_defaults : -1,
+                  (int)TRI_TRUE);
+    }
+    free(a);
+    snapshot_unref(t);
+    snapshot_unref(s);
+}
+
 TEST(snapshot_json_rejects_malformed)
 {
     struct err e = {""};
