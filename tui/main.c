@@ -18,9 +18,9 @@ struct command {
 static const struct command commands[] = {
     {"record", cmd_record, "", "headless recorder into the history file (no terminal needed)"},
     {"replay", cmd_replay, "[--at TIME]", "the console over recorded history, starting at TIME"},
-    {"snapshot", cmd_snapshot, "[--at TIME] [--format text|md|json|html] [-o FILE]",
+    {"snapshot", cmd_snapshot, "[--at TIME] [--format text|md|json|html] [-o FILE] [--redact]",
      "one snapshot: live (one poll of every source) or from history at TIME"},
-    {"export", cmd_export, "--from TIME --to TIME [--format csv|json|md|html] [-o FILE]",
+    {"export", cmd_export, "--from TIME --to TIME [--format csv|json|md|html] [-o FILE] [--redact]",
      "series, events and findings of a time window, or an incident report"},
     {"check", cmd_check, "[--format text|json]",
      "evaluate the Scale Coder guide's checks; exit 0 ok, 1 warn, 2 crit, 3 could not check"},
@@ -45,13 +45,20 @@ static void usage(FILE *f)
             "  --metrics URL              a coderd Prometheus endpoint (repeatable)\n"
             "  --provisioner-metrics URL  a provisioner daemon's endpoint (repeatable)\n"
             "  --prometheus URL           read metrics from Prometheus's query API\n"
+            "  --prometheus-bearer-token-file FILE, --prometheus-basic-auth-file FILE\n"
+            "                             credentials for --prometheus\n"
+            "  --prometheus-rate-window D rate and quantile window of Prometheus queries (5m)\n"
             "  --pg CONNINFO              PostgreSQL (libpq string or URI; PG* variables)\n"
             "  --kubeconfig FILE          KUBECONFIG, in-cluster account, ~/.kube/config\n"
+            "  --namespace NS             coder's namespace, for metrics discovery (coder)\n"
             "  --db FILE                  SCALETOP_DB, else $XDG_STATE_HOME/scaletop/history.db\n"
             "  --config FILE              SCALETOP_CONFIG, else $XDG_CONFIG_HOME/scaletop/config\n"
             "\nCommon options:\n"
             "  --interval SECONDS         base poll cadence of the console and the recorder\n"
             "  --window SECONDS           one-shot snapshot/check: seconds between two polls\n"
+            "  --timeout SECONDS          per-request timeout of every source\n"
+            "  --ca-file FILE             CA bundle for TLS sources\n"
+            "  --insecure-skip-tls-verify do not verify TLS certificates (unsafe)\n"
             "  --utc                      read and show times in UTC\n"
             "  --ascii, --no-color        plain glyphs, monochrome\n"
             "  -h, --help                 this help;  -V, --version  the version\n"
