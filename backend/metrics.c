@@ -878,17 +878,55 @@ const struct daemon *metrics_match_daemon(const struct snapshot *snap, const cha
     return NULL;
 }
 
+void metrics_fold_builds(struct snapshot *snap, const struct derive_hist *all, double builds_per_h,
+                         double failed_per_h, const struct daemon *const *owner,
+                         const struct derive_hist *const *hists, size_t n)
+{
+    struct deployment *d = &snap->deployment;
+    bool any_matched = false;
+    for (size_t i = 0; i < n; i++) {
+        any_matched = any_matched || owner[i];
+    }
+    d->build_p95_s = derive_hist_quantile(all, 0.95);
+    if (!isnan(builds_per_h)) {
+        d->builds_total_per_h =
+            (isnan(d->builds_total_per_h) ? 0 : d->builds_total_per_h) + builds_per_h;
+        d->builds_failed_per_h =
+            (isnan(d->builds_failed_per_h) ? 0 : d->builds_failed_per_h) + failed_per_h;
+    }
+    for (size_t qi = 0; qi < snap->provisioners.nqueues; qi++) {
+        struct queue *q = &snap->provisioners.queues[qi];
+        if (!any_matched) {
+            if (snap->provisioners.nqueues == 1) {
+                q->build_p95_s = d->build_p95_s;
+            }
+            continue;
+        }
+        struct derive_hist h;
+        derive_hist_init(&h);
+        bool some = false;
+        for (size_t i = 0; i < n; i++) {
+            if (owner[i] && hists[i] && metrics_daemon_serves(owner[i], q)) {
+                derive_hist_merge(&h, hists[i]);
+                some = true;
+            }
+        }
+        if (some) {
+            q->build_p95_s = derive_hist_quantile(&h, 0.95);
+        }
+    }
+}
+
 static void provmetrics_poll(void *state, struct snapshot *snap, double now)
 {
     struct poller *pl = state;
     double t0 = mono_s();
     fetch_all(pl);
     double latency_ms = (mono_s() - t0) * 1000.0;
-    struct deployment *d = &snap->deployment;
     struct derive_hist all;
     derive_hist_init(&all);
     double builds = NAN, failed = NAN;
-    bool all_rates = true, any_ok = false, any_matched = false;
+    bool all_rates = true, any_ok = false;
     const struct daemon **owner = xcalloc(pl->ntargets, sizeof *owner);
     bool *usable = xcalloc(pl->ntargets, sizeof *usable);
 
@@ -905,7 +943,6 @@ static void provmetrics_poll(void *state, struct snapshot *snap, double now)
         }
         usable[i] = true;
         owner[i] = metrics_match_daemon(snap, t->host);
-        any_matched = any_matched || owner[i];
         derive_hist_merge(&all, &t->acc.jobs);
         if (t->acc.builds_seen) {
             builds = (isnan(builds) ? 0 : builds) + per_s(t, t->acc.builds_inc) * 3600;
@@ -913,34 +950,16 @@ static void provmetrics_poll(void *state, struct snapshot *snap, double now)
         }
     }
     if (any_ok && all_rates) {
-        d->build_p95_s = derive_hist_quantile(&all, 0.95);
-        if (!isnan(builds)) {
-            d->builds_total_per_h =
-                (isnan(d->builds_total_per_h) ? 0 : d->builds_total_per_h) + builds;
-            d->builds_failed_per_h =
-                (isnan(d->builds_failed_per_h) ? 0 : d->builds_failed_per_h) + failed;
-        }
-        for (size_t qi = 0; qi < snap->provisioners.nqueues; qi++) {
-            struct queue *q = &snap->provisioners.queues[qi];
-            if (!any_matched) {
-                if (snap->provisioners.nqueues == 1) {
-                    q->build_p95_s = d->build_p95_s;
-                }
-                continue;
-            }
-            struct derive_hist h;
-            derive_hist_init(&h);
-            bool some = false;
-            for (size_t i = 0; i < pl->ntargets; i++) {
-                if (usable[i] && owner[i] && metrics_daemon_serves(owner[i], q)) {
-                    derive_hist_merge(&h, &pl->targets[i].acc.jobs);
-                    some = true;
-                }
-            }
-            if (some) {
-                q->build_p95_s = derive_hist_quantile(&h, 0.95);
+        const struct derive_hist **hists = xcalloc(pl->ntargets ? pl->ntargets : 1, sizeof *hists);
+        for (size_t i = 0; i < pl->ntargets; i++) {
+            if (usable[i]) {
+                hists[i] = &pl->targets[i].acc.jobs;
+            } else {
+                owner[i] = NULL;
             }
         }
+        metrics_fold_builds(snap, &all, builds, failed, owner, hists, pl->ntargets);
+        free(hists);
     }
     free(owner);
     free(usable);

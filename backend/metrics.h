@@ -8,6 +8,7 @@
 #define SCALETOP_METRICS_H
 
 #include "backend/promtext.h"
+#include "backend/derive.h"
 #include "backend/snapshot.h"
 
 #include <stdbool.h>
@@ -46,5 +47,15 @@ const struct daemon *metrics_match_daemon(const struct snapshot *snap, const cha
 /* True when every tag the queue's jobs ask for is offered by the daemon
  * (Coder's rule for non-scope tags; scope/owner are carried as tags too). */
 bool metrics_daemon_serves(const struct daemon *dm, const struct queue *q);
+
+/* Folds the provisioner build figures of n targets into the snapshot: the
+ * deployment's build p95 from `all`, the build rates per hour added to the
+ * deployment's (NAN rates add nothing), and each queue's build p95 from the
+ * histograms of the targets whose daemon (owner[i], NULL when unmatched)
+ * serves it — or, when no target matched a daemon and there is one queue,
+ * the deployment's figure. Shared by direct scraping and Prometheus. */
+void metrics_fold_builds(struct snapshot *snap, const struct derive_hist *all, double builds_per_h,
+                         double failed_per_h, const struct daemon *const *owner,
+                         const struct derive_hist *const *hists, size_t n);
 
 #endif

@@ -742,11 +742,10 @@ static void fill_coderd(struct prom_poller *pp, struct snapshot *snap)
 /* Writes the provisioner figures, like provmetrics_poll. */
 static void fill_provisioners(struct prom_poller *pp, struct snapshot *snap)
 {
-    struct deployment *d = &snap->deployment;
     struct derive_hist all;
     derive_hist_init(&all);
     double builds = NAN, failed = NAN;
-    bool any = false, any_matched = false;
+    bool any = false;
     const struct daemon **owner = xcalloc(pp->ninsts ? pp->ninsts : 1, sizeof *owner);
     for (size_t i = 0; i < pp->ninsts; i++) {
         struct inst *in = &pp->insts[i];
@@ -755,7 +754,6 @@ static void fill_provisioners(struct prom_poller *pp, struct snapshot *snap)
         }
         any = true;
         owner[i] = metrics_match_daemon(snap, in->host);
-        any_matched = any_matched || owner[i];
         derive_hist_merge(&all, &in->jobs);
         if (in->builds_seen) {
             builds = (isnan(builds) ? 0 : builds) + in->builds * 3600;
@@ -764,34 +762,12 @@ static void fill_provisioners(struct prom_poller *pp, struct snapshot *snap)
         }
     }
     if (any) {
-        d->build_p95_s = derive_hist_quantile(&all, 0.95);
-        if (!isnan(builds)) {
-            d->builds_total_per_h =
-                (isnan(d->builds_total_per_h) ? 0 : d->builds_total_per_h) + builds;
-            d->builds_failed_per_h =
-                (isnan(d->builds_failed_per_h) ? 0 : d->builds_failed_per_h) + failed;
+        const struct derive_hist **hists = xcalloc(pp->ninsts ? pp->ninsts : 1, sizeof *hists);
+        for (size_t i = 0; i < pp->ninsts; i++) {
+            hists[i] = &pp->insts[i].jobs;
         }
-        for (size_t qi = 0; qi < snap->provisioners.nqueues; qi++) {
-            struct queue *q = &snap->provisioners.queues[qi];
-            if (!any_matched) {
-                if (snap->provisioners.nqueues == 1) {
-                    q->build_p95_s = d->build_p95_s;
-                }
-                continue;
-            }
-            struct derive_hist h;
-            derive_hist_init(&h);
-            bool some = false;
-            for (size_t i = 0; i < pp->ninsts; i++) {
-                if (owner[i] && metrics_daemon_serves(owner[i], q)) {
-                    derive_hist_merge(&h, &pp->insts[i].jobs);
-                    some = true;
-                }
-            }
-            if (some) {
-                q->build_p95_s = derive_hist_quantile(&h, 0.95);
-            }
-        }
+        metrics_fold_builds(snap, &all, builds, failed, owner, hists, pp->ninsts);
+        free(hists);
     }
     free(owner);
 }
