@@ -77,18 +77,9 @@ int cmd_diff(int argc, char **argv)
         rc = cmd_usage_error("diff: unknown format '%s' (text, md or json)", format);
         goto out;
     }
-    if (!from_s || !to_s) {
-        rc = cmd_usage_error("diff: needs --from TIME and --to TIME, e.g. --from -1h --to now");
-        goto out;
-    }
     double from, to;
-    if (report_parse_time("--from", from_s, cfg.utc, &from, &e) < 0 ||
-        report_parse_time("--to", to_s, cfg.utc, &to, &e) < 0) {
+    if (report_parse_window(from_s, to_s, cfg.utc, &from, &to, &e) < 0) {
         rc = cmd_usage_error("diff: %s", e.msg);
-        goto out;
-    }
-    if (from > to) {
-        rc = cmd_usage_error("diff: --from '%s' is after --to '%s'", from_s, to_s);
         goto out;
     }
     struct store *st = report_open_history(cfg.db_path, &e);

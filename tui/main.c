@@ -19,7 +19,7 @@ static const struct command commands[] = {
     {"record", cmd_record, "", "headless recorder into the history file (no terminal needed)"},
     {"replay", cmd_replay, "[--at TIME]", "the console over recorded history, starting at TIME"},
     {"snapshot", cmd_snapshot, "[--at TIME] [--format text|md|json|html] [-o FILE] [--redact]",
-     "one snapshot: live (one poll of every source) or from history at TIME"},
+     "one snapshot: live (two polls --window seconds apart) or from history at TIME"},
     {"export", cmd_export, "--from TIME --to TIME [--format csv|json|md|html] [-o FILE] [--redact]",
      "series, events and findings of a time window, or an incident report"},
     {"check", cmd_check, "[--format text|json]",

@@ -895,6 +895,22 @@ int report_parse_time(const char *opt, const char *s, bool utc, double *out, str
     return 0;
 }
 
+int report_parse_window(const char *from_s, const char *to_s, bool utc, double *from, double *to,
+                        struct err *e)
+{
+    if (!from_s || !to_s) {
+        return err_set(e, "needs --from TIME and --to TIME, e.g. --from -1h --to now");
+    }
+    if (report_parse_time("--from", from_s, utc, from, e) < 0 ||
+        report_parse_time("--to", to_s, utc, to, e) < 0) {
+        return -1;
+    }
+    if (*from > *to) {
+        return err_set(e, "--from '%s' is after --to '%s'", from_s, to_s);
+    }
+    return 0;
+}
+
 char *report_snapshot_render(const struct snapshot *snap, const char *format, bool utc, int width,
                              bool ascii, const struct series_source *series)
 {

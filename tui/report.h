@@ -57,6 +57,11 @@ struct store *report_open_history(const char *path, struct err *e);
 int report_parse_time(const char *opt, const char *s, bool utc, double *out,
                       struct err *e) WARN_UNUSED;
 
+/* The --from/--to window of export and diff: both given, both readable,
+ * from not after to; -1 and e (a message without the command's name) if not. */
+int report_parse_window(const char *from_s, const char *to_s, bool utc, double *from, double *to,
+                        struct err *e) WARN_UNUSED;
+
 /* One snapshot as `scaletop snapshot` writes it: format "text" (every pane
  * at width columns, ASCII glyphs if ascii; sparklines from series if not
  * NULL), "json", "md" or "html". Caller frees; never fails. */
