@@ -80,6 +80,7 @@ while [ $i -lt 300 ]; do
     i=$((i + 1))
 done
 check_eq prometheus_scrapes_sim "${n:-0}" 3
+READY=$(date +%s)
 # Rates and quantiles over the last 10 s (Prometheus divides an increase by
 # the whole window, so a window longer than the data would under-read).
 sleep 10
@@ -159,6 +160,9 @@ check_eq prometheus_both_direct_targets \
 
 # History older than a local file: a store with the last seconds, and range
 # queries for the rest (the case runs only with these variables).
+# The case asks for five or more 2 s columns of Prometheus data older than
+# the file's last 10 s: let Prometheus hold at least 30 s of rates first.
+while [ $(($(date +%s) - READY)) -lt 30 ]; do sleep 1; done
 INST=$(jq -r '.metrics_urls[0] | sub("^https?://"; "") | sub("/.*$"; "")' "$SCRATCH/s.json")
 SCALETOP_TEST_PROMETHEUS="$PURL" SCALETOP_TEST_INSTANCE="$INST" \
     timeout 60 "$BUILD/tests/test_promapi" live_range
