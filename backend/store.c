@@ -1886,86 +1886,88 @@ static char *col_dup(sqlite3_stmt *s, int i)
     return v ? xstrdup(v) : NULL;
 }
 
-int store_markers(struct store *st, double from, double to, struct store_marker **out, size_t *n,
-                  struct err *e)
+/* Rows of `sql` (two int64 parameters, b1 and b2) into a new array of
+ * elements of `size` bytes, each filled from its row by fill. */
+static int window_rows(struct store *st, const char *sql, int64_t b1, int64_t b2, void **out,
+                       size_t *n, size_t size, void (*fill)(sqlite3_stmt *s, void *elem),
+                       struct err *e)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT t, note FROM marker WHERE t >= ? AND t <= ? ORDER BY t", e);
+    sqlite3_stmt *s = prep(st, sql, e);
     if (!s) {
         return -1;
     }
-    sqlite3_bind_int64(s, 1, to_ms(from));
-    sqlite3_bind_int64(s, 2, to_ms(to));
+    sqlite3_bind_int64(s, 1, b1);
+    sqlite3_bind_int64(s, 2, b2);
     size_t cap = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
-        *out = xgrow(*out, &cap, *n + 1, sizeof **out);
-        (*out)[*n].time = (double)sqlite3_column_int64(s, 0) / 1000.0;
-        (*out)[*n].note = col_dup(s, 1);
-        (*n)++;
+        *out = xgrow(*out, &cap, *n + 1, size);
+        fill(s, (char *)*out + size * (*n)++);
     }
     sqlite3_finalize(s);
     return 0;
+}
+
+static double col_time(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN
+                                                    : (double)sqlite3_column_int64(s, i) / 1000.0;
+}
+
+static void fill_marker(sqlite3_stmt *s, void *elem)
+{
+    struct store_marker *x = elem;
+    x->time = col_time(s, 0);
+    x->note = col_dup(s, 1);
+}
+
+static void fill_event(sqlite3_stmt *s, void *elem)
+{
+    struct store_event *x = elem;
+    x->time = col_time(s, 0);
+    x->kind = col_dup(s, 1);
+    x->entity = col_dup(s, 2);
+    x->message = col_dup(s, 3);
+}
+
+static void fill_finding(sqlite3_stmt *s, void *elem)
+{
+    struct store_finding *x = elem;
+    x->start = col_time(s, 0);
+    x->end = col_time(s, 1);
+    x->rule = col_dup(s, 2);
+    x->severity = col_dup(s, 3);
+    x->entity = col_dup(s, 4);
+    x->message = col_dup(s, 5);
+    x->evidence = col_dup(s, 6);
+}
+
+int store_markers(struct store *st, double from, double to, struct store_marker **out, size_t *n,
+                  struct err *e)
+{
+    return window_rows(st, "SELECT t, note FROM marker WHERE t >= ? AND t <= ? ORDER BY t",
+                       to_ms(from), to_ms(to), (void **)out, n, sizeof **out, fill_marker, e);
 }
 
 int store_events(struct store *st, double from, double to, struct store_event **out, size_t *n,
                  struct err *e)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *s = prep(st,
-                           "SELECT t, kind, entity, message FROM event WHERE t >= ? AND "
-                           "t <= ? ORDER BY t, id",
-                           e);
-    if (!s) {
-        return -1;
-    }
-    sqlite3_bind_int64(s, 1, to_ms(from));
-    sqlite3_bind_int64(s, 2, to_ms(to));
-    size_t cap = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        *out = xgrow(*out, &cap, *n + 1, sizeof **out);
-        struct store_event *x = &(*out)[(*n)++];
-        x->time = (double)sqlite3_column_int64(s, 0) / 1000.0;
-        x->kind = col_dup(s, 1);
-        x->entity = col_dup(s, 2);
-        x->message = col_dup(s, 3);
-    }
-    sqlite3_finalize(s);
-    return 0;
+    return window_rows(st,
+                       "SELECT t, kind, entity, message FROM event WHERE t >= ? AND t <= ? "
+                       "ORDER BY t, id",
+                       to_ms(from), to_ms(to), (void **)out, n, sizeof **out, fill_event, e);
 }
 
 int store_findings(struct store *st, double from, double to, struct store_finding **out, size_t *n,
                    struct err *e)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *s = prep(st,
-                           "SELECT start, end, rule, severity, entity, message, evidence "
-                           "FROM finding WHERE start <= ? AND (end IS NULL OR end >= ?) "
-                           "ORDER BY start, id",
-                           e);
-    if (!s) {
-        return -1;
-    }
-    sqlite3_bind_int64(s, 1, to_ms(to));
-    sqlite3_bind_int64(s, 2, to_ms(from));
-    size_t cap = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        *out = xgrow(*out, &cap, *n + 1, sizeof **out);
-        struct store_finding *x = &(*out)[(*n)++];
-        x->start = (double)sqlite3_column_int64(s, 0) / 1000.0;
-        x->end = sqlite3_column_type(s, 1) == SQLITE_NULL
-                     ? NAN
-                     : (double)sqlite3_column_int64(s, 1) / 1000.0;
-        x->rule = col_dup(s, 2);
-        x->severity = col_dup(s, 3);
-        x->entity = col_dup(s, 4);
-        x->message = col_dup(s, 5);
-        x->evidence = col_dup(s, 6);
-    }
-    sqlite3_finalize(s);
-    return 0;
+    /* episodes overlapping the window: begun by its end, not ended before it */
+    return window_rows(st,
+                       "SELECT start, end, rule, severity, entity, message, evidence "
+                       "FROM finding WHERE start <= ? AND (end IS NULL OR end >= ?) "
+                       "ORDER BY start, id",
+                       to_ms(to), to_ms(from), (void **)out, n, sizeof **out, fill_finding, e);
 }
 
 void store_markers_free(struct store_marker *m, size_t n)
