@@ -322,6 +322,84 @@ static void go_to(struct app *a, struct shown *sh, struct view *v)
     prompt_close(&v->prompt);
 }
 
+/* The moment shown: the replayed frame, else the live snapshot's time;
+ * NAN before the first snapshot. */
+static double shown_time(const struct shown *sh)
+{
+    return sh->tt.replay ? sh->tt.t : sh->snap ? sh->snap->time : NAN;
+}
+
+/* a / b: marks the moment shown as A or B for the compare view. */
+static void set_mark(struct app *a, struct shown *sh, struct view *v, bool is_a)
+{
+    char when[TIMESPEC_BUF];
+    double t = shown_time(sh);
+    struct compare *cmp = &v->compare;
+    if (!a->opts.history) {
+        snprintf(v->message, sizeof v->message,
+                 "compare needs a history file: A and B are read back from it (--db FILE)");
+        return;
+    }
+    if (!isfinite(t)) {
+        snprintf(v->message, sizeof v->message, "nothing shown yet to mark as %s",
+                 is_a ? "A" : "B");
+        return;
+    }
+    *(is_a ? &cmp->a : &cmp->b) = t;
+    timespec_format_short(t, a->opts.utc, when, sizeof when);
+    if (is_a && !isfinite(cmp->b)) {
+        snprintf(v->message, sizeof v->message,
+                 "A = %s; b marks B (else: the moment shown), c compares", when);
+    } else if (!is_a && !isfinite(cmp->a)) {
+        snprintf(v->message, sizeof v->message, "B = %s; a marks A, c compares", when);
+    } else {
+        snprintf(v->message, sizeof v->message, "%s = %s; c compares A with B", is_a ? "A" : "B",
+                 when);
+    }
+}
+
+/* c: opens the compare view of A and B, both read back from the history
+ * file as `scaletop diff` reads them (the latest frame at or before each
+ * time); an unmarked side is the moment shown. */
+static void open_compare(struct app *a, struct shown *sh, struct view *v)
+{
+    struct err e = {{0}};
+    struct compare *cmp = &v->compare;
+    double now = shown_time(sh), ta = cmp->a, tb = cmp->b;
+    bool b_shown = false;
+    if (!a->opts.history) {
+        snprintf(v->message, sizeof v->message,
+                 "compare needs a history file: A and B are read back from it (--db FILE)");
+        return;
+    }
+    if (!isfinite(ta) && !isfinite(tb)) {
+        snprintf(v->message, sizeof v->message,
+                 "compare: press a at one moment and b at another (g goes to a time), then c");
+        return;
+    }
+    if (!isfinite(ta) || !isfinite(tb)) {
+        if (!isfinite(now)) {
+            snprintf(v->message, sizeof v->message, "compare: nothing shown yet");
+            return;
+        }
+        b_shown = !isfinite(tb);
+        *(b_shown ? &tb : &ta) = now;
+    }
+    bool swapped = ta > tb;
+    double from = swapped ? tb : ta, to = swapped ? ta : tb;
+    struct snapshot *sa = store_snapshot_at(a->opts.history, from, &e), *sb = NULL;
+    if (sa) {
+        sb = store_snapshot_at(a->opts.history, to, &e);
+    }
+    if (!sa || !sb) {
+        snprintf(v->message, sizeof v->message, "compare: %s", e.msg);
+    } else {
+        compare_show(cmp, sa, sb, swapped, b_shown, a->opts.utc);
+    }
+    snapshot_unref(sa);
+    snapshot_unref(sb);
+}
+
 /* Carries out a console action; returns true when the frame changed. */
 static bool act(struct app *a, struct shown *sh, struct view *v, enum view_action action, int width)
 {
@@ -347,6 +425,13 @@ static bool act(struct app *a, struct shown *sh, struct view *v, enum view_actio
         return true;
     case VIEW_WRITE:
         write_snapshot(a, sh, v, width);
+        return true;
+    case VIEW_SET_A:
+    case VIEW_SET_B:
+        set_mark(a, sh, v, action == VIEW_SET_A);
+        return true;
+    case VIEW_COMPARE:
+        open_compare(a, sh, v);
         return true;
     case VIEW_LIVE:
         refresh_newest(a, sh);
@@ -420,6 +505,7 @@ static int loop(struct app *a, struct screen *scr)
                 refresh_newest(a, &sh);
             }
             view.ctx.window_s = spark_window(a, &sh);
+            view_fit(&view, c);
             timespec_format_short(sh.snap ? sh.snap->time : now_real(), a->opts.utc, when,
                                   sizeof when);
             view_render(c, canvas_bounds(c), &view, sh.snap, when);
@@ -467,6 +553,8 @@ static int loop(struct app *a, struct screen *scr)
             if (action >= VIEW_STEP_BACK) {
                 act(a, &sh, &view, action, w);
             }
+            /* A key that follows in the same read scrolls what is shown. */
+            view_fit(&view, c);
             dirty = dirty || action != VIEW_NONE;
         }
         if (quit) {
@@ -478,6 +566,7 @@ static int loop(struct app *a, struct screen *scr)
     }
     canvas_free(c);
     snapshot_unref(sh.snap);
+    view_fini(&view);
     return rc;
 }
 
