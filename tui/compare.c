@@ -182,8 +182,8 @@ static void wrap_line(const struct canvas *c, const char *text, size_t off, size
             if (used + w > room) {
                 break;
             }
-            if (p[i] == ' ' && word) {
-                cut = i;
+            if (p[i] == ' ' && word && p[i - 1] != ' ') {
+                cut = i; /* the start of a run of spaces */
             }
             word = word || p[i] != ' ';
             used += w;
@@ -192,6 +192,9 @@ static void wrap_line(const struct canvas *c, const char *text, size_t off, size
         if (i >= len) {
             add_row(rs, off + pos, len - pos, indent, role);
             return;
+        }
+        if (p[i] == ' ' && word && p[i - 1] != ' ') {
+            cut = i; /* the row ends right before a space */
         }
         if (cut <= pos) {
             /* No space to break at: cut the word (at least one character). */

@@ -59,7 +59,7 @@ const char *const view_console_keys[][2] = {
     {"g", "go to a time: -10m, 14:05, 2026-11-27 03:12, RFC 3339"},
     {"G / L", "back to live (replay: the newest frame)"},
     {"m", "mark the moment shown with a note (in the history file)"},
-    {"a / b, c", "mark the moment shown as A / B; c: what changed from A to B"},
+    {"a / b, c", "mark the moment shown as A / B; c compares A with B"},
     {"w", "write what is shown to scaletop-DATE-TIME.txt"},
     {"r", "refresh now (poll every source)"},
     {"^L", "redraw the screen"},
