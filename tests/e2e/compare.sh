@@ -8,11 +8,15 @@
 # 200x30 (ASCII). B unmarked is the moment shown; A after B is shown from B
 # to A; Esc goes back to the panes with the marks kept. The same in the
 # live console (recording) and in a viewer beside a recorder, where B
-# unmarked is the newest recorded frame.
+# unmarked is the newest recorded frame. Last, over a history recorded
+# from the simulator's incident scenario (120x: its first 20-odd simulated
+# minutes: backlog, DB latency spike, proxy outage), the oldest frame
+# against the newest, paged at 119x40.
 #
 # No assertion depends on timing: every wait is a bounded poll for what the
 # screen must show, and the live parts compare recorded frames only.
 . tests/lib/sh.sh
+. tests/lib/sim.sh
 scratch
 . tests/lib/tmux.sh
 REC_PID=""
@@ -22,6 +26,7 @@ cleanup() {
         kill -TERM "$REC_PID" 2>/dev/null
         wait "$REC_PID" 2>/dev/null
     fi
+    sim_stop_all # removes $SCRATCH too
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
@@ -78,6 +83,35 @@ go() {
     wait_header "$2"
 }
 badge() { screen | grep -o 'rows [0-9]*-[0-9]* of [0-9]*' | head -n 1; }
+# pages FIRST LAST OUT: the whole list, paging with PgDn while the frame's
+# bottom edge says "rows F-L of N", each row kept once by its number; the
+# screen rows FIRST..LAST hold a page. Sets npages, last and total.
+pages() {
+    : >"$3.rows"
+    npages=0
+    last=""
+    total=""
+    while [ $npages -lt 40 ]; do
+        b=$(badge)
+        if [ -z "$b" ]; then
+            body_rows "$1" "$2" | awk '{ printf "%d\t%s\n", NR, $0 }' >>"$3.rows"
+            break
+        fi
+        first=$(echo "$b" | sed 's/rows \([0-9]*\)-.*/\1/')
+        last=$(echo "$b" | sed 's/rows [0-9]*-\([0-9]*\) of.*/\1/')
+        total=$(echo "$b" | sed 's/.* of //')
+        body_rows "$1" "$2" | awk -v f="$first" '{ printf "%d\t%s\n", f + NR - 1, $0 }' >>"$3.rows"
+        [ "$last" = "$total" ] && break
+        key PageDown
+        i=0
+        while [ $i -lt 50 ] && [ "$(badge)" = "$b" ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        npages=$((npages + 1))
+    done
+    sort -t "$(printf '\t')" -k1,1n -u "$3.rows" | cut -f2- | drop_trailing_blanks >"$3"
+}
 
 # ---- replay, one screen: a at 03:06, g to 03:12, b, c ----
 tmux_start big 100 60
@@ -134,29 +168,9 @@ key c
 if wait_for 'B (shown) 2026-11-27 03:12:00' 50; then ok compare-b-defaults-to-shown; else
     fail compare-b-defaults-to-shown "$(screen | sed -n 2p)"
 fi
-: >"$SCRATCH/rows"
-pages=0
-prev=""
-while [ $pages -lt 20 ]; do
-    b=$(badge)
-    [ -n "$b" ] || break
-    first=$(echo "$b" | sed 's/rows \([0-9]*\)-.*/\1/')
-    last=$(echo "$b" | sed 's/rows [0-9]*-\([0-9]*\) of.*/\1/')
-    total=$(echo "$b" | sed 's/.* of //')
-    body_rows 3 22 | awk -v f="$first" '{ printf "%d\t%s\n", f + NR - 1, $0 }' >>"$SCRATCH/rows"
-    [ "$last" = "$total" ] && break
-    prev=$b
-    key PageDown
-    i=0
-    while [ $i -lt 50 ] && [ "$(badge)" = "$prev" ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    pages=$((pages + 1))
-done
+pages 3 22 "$SCRATCH/got"
 check_eq compare-paged-to-the-end "${last:-none}" "${total:-unknown}"
-[ "$pages" -ge 1 ] && ok compare-needed-paging || fail compare-needed-paging "badge '$b'"
-sort -t "$(printf '\t')" -k1,1n -u "$SCRATCH/rows" | cut -f2- | drop_trailing_blanks >"$SCRATCH/got"
+[ "$npages" -ge 1 ] && ok compare-needed-paging || fail compare-needed-paging "badge '$b'"
 same compare-paged-equals-diff "$SCRATCH/want-06-12" "$SCRATCH/got"
 # g goes back to the top, and j scrolls one row
 key g
@@ -252,3 +266,64 @@ fi
 same compare-viewer-equals-diff "$SCRATCH/want-viewer" "$SCRATCH/got"
 key q
 restored compare-viewer-q-restores
+
+# ---- a history recorded from the simulator's incident scenario ----
+if ! sim_start sim --preset 1k --scenario incident --speed 120 --seed 5; then
+    fail compare-sim-start "the simulator did not start: $(tail -n 3 "$SCRATCH/sim.log")"
+    exit 0
+fi
+S="$SCRATCH/sim.db"
+# shellcheck disable=SC2046
+env -i PATH="$PATH" HOME="$SCRATCH/home" TZ=UTC "$BIN" record --db "$S" --interval 1 \
+    --config "$SCRATCH/empty.conf" $(sim_args sim) >"$SCRATCH/simrec.log" 2>&1 &
+REC_PID=$!
+# until 22 simulated minutes have passed (the spike from 10, the outage from
+# 20), however long that takes here: bounded at 120 s
+n=0
+el=0
+while [ $n -lt 600 ]; do
+    el=$(ctl sim GET /truth | jq -r '.sim_elapsed_s // 0' | cut -d. -f1)
+    [ "${el:-0}" -ge 1320 ] && break
+    sleep 0.2
+    n=$((n + 1))
+done
+kill -TERM "$REC_PID"
+wait "$REC_PID"
+REC_PID=""
+nframes=$(sqlite3 "$S" 'SELECT count(*) FROM frame' 2>/dev/null)
+if [ "${el:-0}" -lt 1320 ] || [ "${nframes:-0}" -lt 2 ]; then
+    fail compare-sim-recorded "simulated ${el}s, ${nframes:-0} frames: $(tail -n 3 "$SCRATCH/simrec.log")"
+    exit 0
+fi
+ok compare-sim-recorded
+# rfc MS: an RFC 3339 time with milliseconds (frames are not on whole seconds)
+rfc() { printf '%s.%03dZ' "$(TZ=UTC date -d "@$(($1 / 1000))" '+%Y-%m-%dT%H:%M:%S')" $(($1 % 1000)); }
+hms() { TZ=UTC date -d "@$(($1 / 1000))" '+%Y-%m-%d %H:%M:%S'; }
+oldest=$(sqlite3 "$S" 'SELECT min(t) FROM frame')
+newest=$(sqlite3 "$S" 'SELECT max(t) FROM frame')
+cli_diff want-sim "$S" "$(rfc "$oldest")" "$(rfc "$newest")"
+nchanged=$(grep -c '^  changed ' "$SCRATCH/want-sim")
+[ "$nchanged" -ge 3 ] && ok compare-sim-diff-has-changes ||
+    fail compare-sim-diff-has-changes "$(head -n 5 "$SCRATCH/want-sim" | tr '\n' '|')"
+tmux_start simview 119 40
+tmux_launch replay --db "$S" --config "$SCRATCH/empty.conf"
+wait_header "REPLAY  $(hms "$newest")" || fail sim-replay-start "$(header)"
+# b at the newest, { back to the oldest, a, c
+key b
+wait_header "B $(hms "$newest" | cut -c12-)" || fail sim-b "$(header)"
+i=0
+while [ $i -lt 20 ] && ! header | grep -qF "REPLAY  $(hms "$oldest")"; do
+    key '{'
+    wait_header "REPLAY  $(hms "$oldest")" && break
+    i=$((i + 1))
+done
+key a c
+if wait_for "Compare  A $(hms "$oldest")  ->  B $(hms "$newest")" 50; then
+    ok compare-sim-opens
+else
+    fail compare-sim-opens "$(screen | sed -n 2p)"
+fi
+pages 3 38 "$SCRATCH/got-sim"
+same compare-sim-equals-diff "$SCRATCH/want-sim" "$SCRATCH/got-sim"
+key q
+restored compare-sim-q-restores
