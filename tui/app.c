@@ -392,7 +392,12 @@ static void open_compare(struct app *a, struct shown *sh, struct view *v)
         sb = store_snapshot_at(a->opts.history, to, &e);
     }
     if (!sa || !sb) {
-        snprintf(v->message, sizeof v->message, "compare: %s", e.msg);
+        /* Which side could not be read, named as the user marked it. */
+        bool is_a = !sa ? !swapped : swapped;
+        char when[TIMESPEC_BUF];
+        timespec_format_short(!sa ? from : to, a->opts.utc, when, sizeof when);
+        snprintf(v->message, sizeof v->message, "compare: %s (%s): %s", is_a ? "A" : "B", when,
+                 e.msg);
     } else {
         compare_show(cmp, sa, sb, swapped, b_shown, a->opts.utc);
     }

@@ -217,6 +217,25 @@ wait_for 'Compare  A 2026-11-27 03:06:00  ->  B 2026-11-27 03:12:00' 50 ||
     fail live-open "$(screen | sed -n 2p)"
 body_rows 3 58 | drop_trailing_blanks >"$SCRATCH/got"
 same compare-live-equals-diff "$SCRATCH/want-06-12" "$SCRATCH/got"
+# A at the live moment (a recorded frame: the recorder stores a snapshot
+# before the console shows it): from B (03:12) to that moment
+key Escape
+wait_for 'Overview' 30 || fail live-esc "$(screen | sed -n 2p)"
+n=0
+while [ $n -lt 300 ] && [ "$(sqlite3 "$L" 'SELECT count(*) FROM frame' 2>/dev/null)" -le 11 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+key a
+wait_for 'A = ' 50 || fail live-a-at-live "$(screen | tail -n 1)"
+key c
+if wait_for 'Compare  B 2026-11-27 03:12:00  ->  A ' 50 &&
+    ! screen | grep -qF -- '->  A 2026-11-27' &&
+    screen | sed -n 3p | grep -q '^. Changes from 2026-11-27 03:12:00 UTC to '; then
+    ok compare-live-moment
+else
+    fail compare-live-moment "$(screen | sed -n '2,3p;$p' | tr '\n' '|')"
+fi
 key q
 restored compare-live-q-restores
 
