@@ -3,7 +3,8 @@
  * has the focus; a zoomed pane is the focused one. A pane that is typing a
  * filter gets every key first; Enter and Esc go to the focused pane first
  * when it has a selection or a detail open (open / close the detail), and
- * otherwise zoom and unzoom.
+ * otherwise zoom and unzoom. The compare view, while open, is modal: it has
+ * the body and its keys come first (only help, quit and redraw besides).
  */
 #include "tui/view.h"
 
