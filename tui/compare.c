@@ -140,16 +140,20 @@ static int char_width(const struct canvas *c, const char *p, size_t left, size_t
     return canvas_text_width(c, buf);
 }
 
-/* The role of a line of diff_render's text: the title and the section
- * names as headers, findings that started and replicas that left as
- * warnings, findings that ended as good news. */
+/* The role of a line of diff_render's text: the first line (the frame's
+ * title says the same) dim, the section names as titles, findings that
+ * started and replicas that left as warnings, findings that ended as good
+ * news. */
 static enum role line_role(const char *p, size_t len, size_t lineno)
 {
     if (len == 0) {
         return ROLE_NORMAL;
     }
-    if (lineno == 0 || p[0] != ' ') {
-        return ROLE_HEADER;
+    if (lineno == 0) {
+        return ROLE_DIM;
+    }
+    if (p[0] != ' ') {
+        return ROLE_TITLE;
     }
     if (len > 10 && (strncmp(p, "  started ", 10) == 0 || strncmp(p, "  left ", 7) == 0)) {
         return ROLE_WARN;
