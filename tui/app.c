@@ -366,7 +366,7 @@ static void open_compare(struct app *a, struct shown *sh, struct view *v)
     struct err e = {{0}};
     struct compare *cmp = &v->compare;
     double now = shown_time(sh), ta = cmp->a, tb = cmp->b;
-    bool b_shown = false;
+    bool a_shown = false, b_shown = false;
     if (!a->opts.history) {
         snprintf(v->message, sizeof v->message,
                  "compare needs a history file: A and B are read back from it (--db FILE)");
@@ -383,6 +383,7 @@ static void open_compare(struct app *a, struct shown *sh, struct view *v)
             return;
         }
         b_shown = !isfinite(tb);
+        a_shown = !b_shown;
         *(b_shown ? &tb : &ta) = now;
     }
     bool swapped = ta > tb;
@@ -399,7 +400,7 @@ static void open_compare(struct app *a, struct shown *sh, struct view *v)
         snprintf(v->message, sizeof v->message, "compare: %s (%s): %s", is_a ? "A" : "B", when,
                  e.msg);
     } else {
-        compare_show(cmp, sa, sb, swapped, b_shown, a->opts.utc);
+        compare_show(cmp, sa, sb, swapped, a_shown, b_shown, a->opts.utc);
     }
     snapshot_unref(sa);
     snapshot_unref(sb);

@@ -47,7 +47,7 @@ void compare_fini(struct compare *cmp)
 }
 
 void compare_show(struct compare *cmp, const struct snapshot *from, const struct snapshot *to,
-                  bool swapped, bool b_shown, bool utc)
+                  bool swapped, bool a_shown, bool b_shown, bool utc)
 {
     struct diff *d = diff_snapshots(from, to);
     free(cmp->text);
@@ -57,6 +57,7 @@ void compare_show(struct compare *cmp, const struct snapshot *from, const struct
     cmp->to_t = to->time;
     diff_free(d);
     cmp->swapped = swapped;
+    cmp->a_shown = a_shown;
     cmp->b_shown = b_shown;
     cmp->open = true;
     cmp->scroll = 0;
@@ -312,8 +313,9 @@ void compare_draw(struct canvas *c, struct rect body, const struct compare *cmp,
     }
     canvas_fill(c, body, ' ', ROLE_NORMAL);
     char from[80], to[80], title[200];
-    side(from, sizeof from, cmp->swapped ? "B" : "A", cmp->from_t, utc);
-    side(to, sizeof to, cmp->swapped ? "A" : cmp->b_shown ? "B (shown)" : "B", cmp->to_t, utc);
+    const char *la = cmp->a_shown ? "A (shown)" : "A", *lb = cmp->b_shown ? "B (shown)" : "B";
+    side(from, sizeof from, cmp->swapped ? lb : la, cmp->from_t, utc);
+    side(to, sizeof to, cmp->swapped ? la : lb, cmp->to_t, utc);
     snprintf(title, sizeof title, "Compare  %s  ->  %s", from, to);
     canvas_box(c, body, title, true);
 

@@ -24,7 +24,8 @@ struct compare {
     char *text;          /* diff_render(DIFF_TEXT) of it; owned, NULL before the first */
     double from_t, to_t; /* the frames compared, earlier first */
     bool swapped;        /* A was later than B: shown from B to A */
-    bool b_shown;        /* B was not marked: it is the moment shown when c was pressed */
+    bool a_shown;        /* A was not marked: it is the moment shown when c was pressed */
+    bool b_shown;        /* B was not marked: likewise */
     size_t nchanges;
     /* Scrolling: the first row shown, and what the last compare_fit measured. */
     int scroll;
@@ -39,10 +40,11 @@ void compare_init(struct compare *cmp);
 void compare_fini(struct compare *cmp);
 
 /* Compares from (the earlier frame) with to and opens the view at the top;
- * swapped and b_shown only change the title. The text is
+ * swapped (A is the later one), a_shown and b_shown (that side was the
+ * moment shown, not a mark) only change the title. The text is
  * diff_render(diff_snapshots(from, to), DIFF_TEXT, utc). */
 void compare_show(struct compare *cmp, const struct snapshot *from, const struct snapshot *to,
-                  bool swapped, bool b_shown, bool utc);
+                  bool swapped, bool a_shown, bool b_shown, bool utc);
 
 enum compare_result {
     COMPARE_UNUSED = 0, /* not a compare-view key */

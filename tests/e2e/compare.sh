@@ -5,8 +5,8 @@
 # line, what `scaletop diff --from A --to B --format text` prints for the
 # same moments: on one screen (100x60), paged with PgDn at 80x24 (each row
 # kept once by the row numbers the view shows), and in two columns at
-# 200x30 (ASCII). B unmarked is the moment shown; A after B is shown from B
-# to A; Esc goes back to the panes with the marks kept. The same in the
+# 200x30 (ASCII). An unmarked side is the moment shown; A after B is shown
+# from B to A; Esc goes back to the panes with the marks kept. The same in the
 # live console (recording) and in a viewer beside a recorder, where B
 # unmarked is the newest recorded frame. Last, over a history recorded
 # from the simulator's incident scenario (120x: its first 20-odd simulated
@@ -179,6 +179,23 @@ key j
 wait_for 'rows 2-21 of' 30 && ok compare-j-scrolls-one-row || fail compare-j-scrolls-one-row "$(badge)"
 key q
 restored compare-small-q-restores
+# only B marked: A is the moment shown
+tmux_launch replay --db "$H" --config "$SCRATCH/empty.conf" --at 2026-11-27T03:09:00Z
+wait_header 'REPLAY  2026-11-27 03:09:00' || fail small-start-b "$(header)"
+key b
+wait_header 'B 03:09:00' || fail small-b "$(header)"
+go '2026-11-27 03:04:00' '03:04:00'
+key c
+if wait_for 'Compare  A (shown) 2026-11-27 03:04:00  ->  B 2026-11-27 03:09:00' 50; then
+    ok compare-a-defaults-to-shown
+else
+    fail compare-a-defaults-to-shown "$(screen | sed -n 2p)"
+fi
+cli_diff want-04-09 "$H" 2026-11-27T03:04:00Z 2026-11-27T03:09:00Z
+pages 3 22 "$SCRATCH/got-04-09"
+same compare-a-shown-equals-diff "$SCRATCH/want-04-09" "$SCRATCH/got-04-09"
+key q
+restored compare-small-q-restores-again
 
 # ---- 200x30 in ASCII: two columns, the left one then the right one ----
 tmux_start wide 200 30

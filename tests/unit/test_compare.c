@@ -78,7 +78,7 @@ static void compare_frames(struct view *v, int i, int j, int hostile, char **wan
     if (a && b) {
         v->compare.a = a->time;
         v->compare.b = b->time;
-        compare_show(&v->compare, a, b, false, false, true);
+        compare_show(&v->compare, a, b, false, false, false, true);
         struct diff *d = diff_snapshots(a, b);
         *want = diff_render(d, DIFF_TEXT, 1);
         diff_free(d);
@@ -354,6 +354,23 @@ TEST(compare_view_no_changes_and_swapped_title)
     CHECK(strstr(t, "->  B (shown) 2026-11-27 03:08:00 UTC") != NULL);
     free(t);
     canvas_free(c);
+    /* Only B marked, and later than the moment shown: from A (shown) to B. */
+    v.compare.b_shown = false;
+    v.compare.a_shown = true;
+    c = frame(&v, 80, 24, false);
+    t = canvas_dump_text(c);
+    CHECK(strstr(t, "Compare  A (shown) 2026-11-27 03:08:00 UTC  ->  B 2026") != NULL);
+    free(t);
+    canvas_free(c);
+    /* B unmarked and earlier than A: B (shown) comes first. */
+    v.compare.a_shown = false;
+    v.compare.b_shown = true;
+    v.compare.swapped = true;
+    c = frame(&v, 80, 24, false);
+    t = canvas_dump_text(c);
+    CHECK(strstr(t, "Compare  B (shown) 2026-11-27 03:08:00 UTC  ->  A 2026") != NULL);
+    free(t);
+    canvas_free(c);
     free(want);
     view_fini(&v);
 }
@@ -431,7 +448,7 @@ TEST(compare_view_hostile_names_stay_inert)
     struct server *sv = snapshot_add_server(b);
     sv->hostname = "evil\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2Jhost\r\n\xc2\x9b"
                    "31m";
-    compare_show(&v.compare, a, b, false, false, true);
+    compare_show(&v.compare, a, b, false, false, false, true);
     CHECK(strchr(v.compare.text, 0x1b) != NULL);
     struct canvas *c = frame(&v, 80, 24, false);
     char *t = canvas_dump_text(c);
@@ -470,7 +487,7 @@ TEST(compare_keys_mark_open_and_close)
     /* Open, the view is modal: pane keys and time travel do nothing; ? is
      * help; q quits; Esc (or c, Left, Backspace) goes back. */
     struct snapshot *a = snapshot_new(100), *b = snapshot_new(200);
-    compare_show(&v.compare, a, b, false, false, true);
+    compare_show(&v.compare, a, b, false, false, false, true);
     CHECK(v.compare.open);
     int focus = v.focus;
     CHECK_INT(view_key(&v, NULL, '3'), VIEW_NONE);
@@ -484,13 +501,13 @@ TEST(compare_keys_mark_open_and_close)
     CHECK_INT(view_key(&v, NULL, 'q'), VIEW_QUIT);
     CHECK_INT(view_key(&v, NULL, KEYS_ESCAPE), VIEW_REDRAW);
     CHECK(!v.compare.open);
-    compare_show(&v.compare, a, b, false, false, true);
+    compare_show(&v.compare, a, b, false, false, false, true);
     CHECK_INT(view_key(&v, NULL, 'c'), VIEW_REDRAW);
     CHECK(!v.compare.open);
     /* Closed, Esc does what it did before (nothing to unzoom here). */
     CHECK_INT(view_key(&v, NULL, KEYS_ESCAPE), VIEW_NONE);
     /* The footer says the compare view's keys while it is open. */
-    compare_show(&v.compare, a, b, false, false, true);
+    compare_show(&v.compare, a, b, false, false, false, true);
     struct canvas *c = frame(&v, 80, 24, false);
     char *t = canvas_dump_text(c);
     CHECK(strstr(t, "Esc back  j/k scroll") != NULL);
