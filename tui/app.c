@@ -332,30 +332,8 @@ static double shown_time(const struct shown *sh)
 /* a / b: marks the moment shown as A or B for the compare view. */
 static void set_mark(struct app *a, struct shown *sh, struct view *v, bool is_a)
 {
-    char when[TIMESPEC_BUF];
-    double t = shown_time(sh);
-    struct compare *cmp = &v->compare;
-    if (!a->opts.history) {
-        snprintf(v->message, sizeof v->message,
-                 "compare needs a history file: A and B are read back from it (--db FILE)");
-        return;
-    }
-    if (!isfinite(t)) {
-        snprintf(v->message, sizeof v->message, "nothing shown yet to mark as %s",
-                 is_a ? "A" : "B");
-        return;
-    }
-    *(is_a ? &cmp->a : &cmp->b) = t;
-    timespec_format_short(t, a->opts.utc, when, sizeof when);
-    if (is_a && !isfinite(cmp->b)) {
-        snprintf(v->message, sizeof v->message,
-                 "A = %s; b marks B (else: the moment shown), c compares", when);
-    } else if (!is_a && !isfinite(cmp->a)) {
-        snprintf(v->message, sizeof v->message, "B = %s; a marks A, c compares", when);
-    } else {
-        snprintf(v->message, sizeof v->message, "%s = %s; c compares A with B", is_a ? "A" : "B",
-                 when);
-    }
+    compare_mark(&v->compare, is_a, a->opts.history != NULL, shown_time(sh), a->opts.utc,
+                 v->message, sizeof v->message);
 }
 
 /* c: opens the compare view of A and B, both read back from the history
@@ -364,43 +342,24 @@ static void set_mark(struct app *a, struct shown *sh, struct view *v, bool is_a)
 static void open_compare(struct app *a, struct shown *sh, struct view *v)
 {
     struct err e = {{0}};
-    struct compare *cmp = &v->compare;
-    double now = shown_time(sh), ta = cmp->a, tb = cmp->b;
-    bool a_shown = false, b_shown = false;
-    if (!a->opts.history) {
-        snprintf(v->message, sizeof v->message,
-                 "compare needs a history file: A and B are read back from it (--db FILE)");
+    struct compare_plan p;
+    if (compare_plan(&v->compare, a->opts.history != NULL, shown_time(sh), &p, v->message,
+                     sizeof v->message) < 0) {
         return;
     }
-    if (!isfinite(ta) && !isfinite(tb)) {
-        snprintf(v->message, sizeof v->message,
-                 "compare: press a at one moment and b at another (g goes to a time), then c");
-        return;
-    }
-    if (!isfinite(ta) || !isfinite(tb)) {
-        if (!isfinite(now)) {
-            snprintf(v->message, sizeof v->message, "compare: nothing shown yet");
-            return;
-        }
-        b_shown = !isfinite(tb);
-        a_shown = !b_shown;
-        *(b_shown ? &tb : &ta) = now;
-    }
-    bool swapped = ta > tb;
-    double from = swapped ? tb : ta, to = swapped ? ta : tb;
-    struct snapshot *sa = store_snapshot_at(a->opts.history, from, &e), *sb = NULL;
+    struct snapshot *sa = store_snapshot_at(a->opts.history, p.from, &e), *sb = NULL;
     if (sa) {
-        sb = store_snapshot_at(a->opts.history, to, &e);
+        sb = store_snapshot_at(a->opts.history, p.to, &e);
     }
     if (!sa || !sb) {
         /* Which side could not be read, named as the user marked it. */
-        bool is_a = !sa ? !swapped : swapped;
+        bool is_a = !sa ? !p.swapped : p.swapped;
         char when[TIMESPEC_BUF];
-        timespec_format_short(!sa ? from : to, a->opts.utc, when, sizeof when);
+        timespec_format_short(!sa ? p.from : p.to, a->opts.utc, when, sizeof when);
         snprintf(v->message, sizeof v->message, "compare: %s (%s): %s", is_a ? "A" : "B", when,
                  e.msg);
     } else {
-        compare_show(cmp, sa, sb, swapped, a_shown, b_shown, a->opts.utc);
+        compare_show(&v->compare, sa, sb, p.swapped, p.a_shown, p.b_shown, a->opts.utc);
     }
     snapshot_unref(sa);
     snapshot_unref(sb);

@@ -64,6 +64,63 @@ void compare_show(struct compare *cmp, const struct snapshot *from, const struct
     cmp->max_scroll = 0;
 }
 
+/* What every compare key says without a history file. */
+static const char no_history[] =
+    "compare needs a history file: A and B are read back from it (--db FILE)";
+
+void compare_mark(struct compare *cmp, bool is_a, bool have_history, double shown, bool utc,
+                  char *msg, size_t n)
+{
+    char when[TIMESPEC_BUF];
+    if (!have_history) {
+        snprintf(msg, n, "%s", no_history);
+        return;
+    }
+    if (!isfinite(shown)) {
+        snprintf(msg, n, "nothing shown yet to mark as %s", is_a ? "A" : "B");
+        return;
+    }
+    *(is_a ? &cmp->a : &cmp->b) = shown;
+    timespec_format_short(shown, utc, when, sizeof when);
+    if (is_a && !isfinite(cmp->b)) {
+        snprintf(msg, n, "A = %s; b marks B (else: the moment shown), c compares", when);
+    } else if (!is_a && !isfinite(cmp->a)) {
+        snprintf(msg, n, "B = %s; a marks A (else: the moment shown), c compares", when);
+    } else {
+        snprintf(msg, n, "%s = %s; c compares A with B", is_a ? "A" : "B", when);
+    }
+}
+
+int compare_plan(const struct compare *cmp, bool have_history, double shown, struct compare_plan *p,
+                 char *msg, size_t n)
+{
+    double ta = cmp->a, tb = cmp->b;
+    *p = (struct compare_plan){NAN, NAN, false, false, false};
+    if (!have_history) {
+        snprintf(msg, n, "%s", no_history);
+        return -1;
+    }
+    if (!isfinite(ta) && !isfinite(tb)) {
+        snprintf(msg, n,
+                 "compare: press a at one moment and b at another (g goes to a time), "
+                 "then c");
+        return -1;
+    }
+    if (!isfinite(ta) || !isfinite(tb)) {
+        if (!isfinite(shown)) {
+            snprintf(msg, n, "compare: nothing shown yet");
+            return -1;
+        }
+        p->b_shown = !isfinite(tb);
+        p->a_shown = !p->b_shown;
+        *(p->b_shown ? &tb : &ta) = shown;
+    }
+    p->swapped = ta > tb;
+    p->from = p->swapped ? tb : ta;
+    p->to = p->swapped ? ta : tb;
+    return 0;
+}
+
 enum compare_result compare_key(struct compare *cmp, int key)
 {
     int s = cmp->scroll, page = cmp->page > 1 ? cmp->page : 1;

@@ -39,6 +39,25 @@ void compare_init(struct compare *cmp);
 /* Frees the text; the struct can be initialised again. NULL is allowed. */
 void compare_fini(struct compare *cmp);
 
+/* a or b: marks the moment shown (shown; NAN when nothing is) as A
+ * (is_a) or B, and writes the footer's answer into msg: how to go on, or
+ * why nothing was marked (no history file, nothing shown yet). */
+void compare_mark(struct compare *cmp, bool is_a, bool have_history, double shown, bool utc,
+                  char *msg, size_t n);
+
+/* The two frames c compares: times to read (earlier first) and the title's
+ * flags for compare_show. */
+struct compare_plan {
+    double from, to;
+    bool swapped, a_shown, b_shown;
+};
+
+/* Decides what c compares from the marks and the moment shown (NAN: none):
+ * an unmarked side is the moment shown. Returns 0 and fills p, or -1 with
+ * the footer's answer in msg (no history file, no mark, nothing shown). */
+int compare_plan(const struct compare *cmp, bool have_history, double shown, struct compare_plan *p,
+                 char *msg, size_t n);
+
 /* Compares from (the earlier frame) with to and opens the view at the top;
  * swapped (A is the later one), a_shown and b_shown (that side was the
  * moment shown, not a mark) only change the title. The text is

@@ -551,3 +551,47 @@ TEST(compare_view_property_nothing_outside_the_rect)
     }
     view_fini(&v);
 }
+
+TEST(compare_marks_and_plans_say_what_to_do)
+{
+    struct compare cmp;
+    struct compare_plan p;
+    char msg[200];
+    compare_init(&cmp);
+    /* No history file: said plainly, nothing marked, nothing planned. */
+    compare_mark(&cmp, true, false, 1000, true, msg, sizeof msg);
+    CHECK(strstr(msg, "compare needs a history file") != NULL);
+    CHECK(isnan(cmp.a));
+    cmp.a = 1000;
+    CHECK_INT(compare_plan(&cmp, false, 2000, &p, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "compare needs a history file") != NULL);
+    cmp.a = NAN;
+    /* Nothing shown yet (live, before the first snapshot). */
+    compare_mark(&cmp, false, true, NAN, true, msg, sizeof msg);
+    CHECK_STR(msg, "nothing shown yet to mark as B");
+    CHECK(isnan(cmp.b));
+    /* No mark: how to set them. */
+    CHECK_INT(compare_plan(&cmp, true, 2000, &p, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "press a at one moment and b at another") != NULL);
+    /* A only: B is the moment shown. */
+    compare_mark(&cmp, true, true, 1795748760, true, msg, sizeof msg);
+    CHECK_STR(msg, "A = 2026-11-27 03:06:00 UTC; b marks B (else: the moment shown), c compares");
+    CHECK_INT(compare_plan(&cmp, true, 1795749120, &p, msg, sizeof msg), 0);
+    CHECK(p.from == 1795748760 && p.to == 1795749120 && !p.swapped && !p.a_shown && p.b_shown);
+    /* ... and when nothing is shown, there is nothing to compare with. */
+    CHECK_INT(compare_plan(&cmp, true, NAN, &p, msg, sizeof msg), -1);
+    CHECK_STR(msg, "compare: nothing shown yet");
+    /* The moment shown earlier than A: from it to A. */
+    CHECK_INT(compare_plan(&cmp, true, 1795748580, &p, msg, sizeof msg), 0);
+    CHECK(p.from == 1795748580 && p.to == 1795748760 && p.swapped && p.b_shown);
+    /* Both marked: the moment shown does not matter. */
+    compare_mark(&cmp, false, true, 1795749120, true, msg, sizeof msg);
+    CHECK_STR(msg, "B = 2026-11-27 03:12:00 UTC; c compares A with B");
+    CHECK_INT(compare_plan(&cmp, true, NAN, &p, msg, sizeof msg), 0);
+    CHECK(p.from == 1795748760 && p.to == 1795749120 && !p.swapped && !p.a_shown && !p.b_shown);
+    /* B only: A is the moment shown. */
+    cmp.a = NAN;
+    CHECK_INT(compare_plan(&cmp, true, 1795748640, &p, msg, sizeof msg), 0);
+    CHECK(p.from == 1795748640 && p.to == 1795749120 && !p.swapped && p.a_shown && !p.b_shown);
+    compare_fini(&cmp);
+}
