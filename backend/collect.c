@@ -87,8 +87,9 @@ struct collect {
 /* Kinds that read what the Coder API poller wrote: polled in order, together. */
 static bool in_chain(const char *kind)
 {
-    static const char *const chain[] = {"coder", "metrics", "provisioner-metrics", "proxy-health",
-                                        "prometheus"};
+    static const char *const chain[] = {"coder",        "metrics",    "provisioner-metrics",
+                                        "proxy-health", "prometheus", "proxy-metrics",
+                                        "derp-expvar"};
     for (size_t i = 0; i < sizeof chain / sizeof *chain; i++) {
         if (strcmp(kind, chain[i]) == 0) {
             return true;
