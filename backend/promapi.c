@@ -457,7 +457,8 @@ enum q_id {
     Q_COUNT
 };
 
-#define W "[%s]" /* the rate window, filled in by prom_create */
+#define W  "[%s]"   /* the rate window, filled in by prom_create */
+#define W1 "[%1$s]" /* the same, for a query that needs it more than once */
 static const char *const queries[Q_COUNT] = {
     [Q_API] = ("sum by (instance, le) (rate(coderd_api_request_latencies_seconds_bucket" W "))"),
     [Q_DB] = ("sum by (instance, le) (rate(coderd_db_query_latencies_seconds_bucket" W "))"),
@@ -468,10 +469,14 @@ static const char *const queries[Q_COUNT] = {
     [Q_REQ] = ("sum by (instance) (rate(coderd_api_requests_processed_total" W "))"),
     [Q_CPU] = ("sum by (instance) (rate(process_cpu_seconds_total" W "))"),
     [Q_BUILDS] = ("sum by (instance, status) (rate(coderd_workspace_builds_total" W "))"),
-    [Q_DERP] = ("sum by (instance) (rate({__name__=~\"coder_derp_server_bytes_(received|sent)_"
-                "total\"}" W "))"),
-    [Q_DERP_FWD] = ("sum by (instance) (rate({__name__=~\"coder_derp_server_packets_forwarded_"
-                    "(in|out)_total\"}" W "))"),
+    /* rate() drops the metric name, so one regex selector over two counters
+     * would give two series with the same labels (an error before
+     * Prometheus 3): each counter is summed on its own, then added */
+    [Q_DERP] = ("sum by (instance) (rate(coder_derp_server_bytes_received_total" W1 ")) + on "
+                "(instance) sum by (instance) (rate(coder_derp_server_bytes_sent_total" W1 "))"),
+    [Q_DERP_FWD] = ("sum by (instance) (rate(coder_derp_server_packets_forwarded_in_total" W1
+                    ")) + on (instance) sum by (instance) "
+                    "(rate(coder_derp_server_packets_forwarded_out_total" W1 "))"),
     [Q_DERP_DROP] = ("sum by (instance) (rate(coder_derp_server_packets_dropped_total" W "))"),
     [Q_GAUGES] = ("sum by (__name__, instance) ({__name__=~\"process_resident_memory_bytes|"
                   "process_open_fds|process_max_fds|go_goroutines|coderd_api_concurrent_requests|"
@@ -484,6 +489,7 @@ static const char *const queries[Q_COUNT] = {
                       "template_name!=\"\",username!=\"\",workspace_name!=\"\"})"),
 };
 #undef W
+#undef W1
 
 /* What the queries say about one instance. */
 struct inst {
