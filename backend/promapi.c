@@ -966,7 +966,18 @@ static const struct {
     {"max_fds", "sum by (instance) (process_max_fds{%1$s})"},
     {"goroutines", "sum by (instance) (go_goroutines{%1$s})"},
     {"concurrent_requests", "sum by (instance) (coderd_api_concurrent_requests{%1$s})"},
-    {"derp_clients", "sum by (instance) (coder_derp_server_clients{%1$s})"},
+    {"derp_clients", ("sum by (instance) (coder_derp_server_clients_local{%1$s}) or "
+                      "sum by (instance) (coder_derp_server_clients{%1$s})")},
+    {"derp_connections", "sum by (instance) (coder_derp_server_connections{%1$s})"},
+    {"derp_bytes_per_s",
+     ("sum by (instance) (rate(coder_derp_server_bytes_received_total{%1$s}[%2$s])) + on "
+      "(instance) sum by (instance) (rate(coder_derp_server_bytes_sent_total{%1$s}[%2$s]))")},
+    {"derp_packets_forwarded_per_s",
+     ("sum by (instance) (rate(coder_derp_server_packets_forwarded_in_total{%1$s}[%2$s])) + on "
+      "(instance) sum by (instance) "
+      "(rate(coder_derp_server_packets_forwarded_out_total{%1$s}[%2$s]))")},
+    {"derp_packets_dropped_per_s",
+     "sum by (instance) (rate(coder_derp_server_packets_dropped_total{%1$s}[%2$s]))"},
 };
 
 int promapi_series_promql(const char *series, const char *selector, double window_s, char *buf,
