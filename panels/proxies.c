@@ -194,8 +194,10 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
              fmt_num(b3, sizeof b3, x->derp_packets_dropped_per_s, 2));
     panel_kv(c, r, y++, 16, "derp load", n, line, 60, ctx, s, NULL, 0);
     panel_kv(c, r, y++, 16, "metrics", n,
-             x->metrics_target ? x->metrics_target : "not scraped (--proxy-metrics NAME=URL)", 60,
-             ctx, s, NULL, 0);
+             x->metrics_target ? x->metrics_target
+             : x->primary      ? "coderd's own relay: see the Servers pane"
+                               : "not scraped (--proxy-metrics NAME=URL)",
+             60, ctx, s, NULL, 0);
     panel_kv(c, r, y++, 16, "role", n, x->primary ? "primary (coderd itself)" : "workspace proxy",
              30, ctx, s, NULL, 0);
     for (size_t i = 0; i < x->nerrors && y < r.y + r.h; i++) {
