@@ -78,6 +78,14 @@ struct config {
     /* Prometheus: the range of rate() and of histogram rates in the
      * poller's queries (default 300 s, like rate(...[5m])) */
     double prometheus_rate_window_s;
+    /* Workspace proxies' own /metrics (wsproxy --prometheus-enable), each
+     * "NAME=URL" (matched to the proxy of that name) or a bare URL (matched
+     * by the host of the proxy's URL). */
+    char *proxy_metrics_urls[CONFIG_MAX_URLS];
+    size_t nproxy_metrics_urls;
+    /* Read older replicas' DERP stats from /api/v2/debug/expvar at each
+     * replica's relay address (sends the owner token there): opt-in. */
+    bool derp_expvar;
 };
 
 /* Fills cfg with defaults (no source configured, default cadences). */

@@ -248,6 +248,7 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
         learn(r, K_NAME, s->proxies[i].name);
         learn(r, K_NAME, s->proxies[i].display_name);
         learn(r, K_HOST, s->proxies[i].wildcard_hostname);
+        learn(r, K_HOST, s->proxies[i].metrics_target);
     }
     for (size_t i = 0; i < s->capacity.ncoder_quota; i++) {
         learn(r, K_USER, s->capacity.coder_quota[i].user);
@@ -303,6 +304,7 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
         rewrite(r, s, &x->display_name);
         rewrite(r, s, &x->url);
         rewrite(r, s, &x->wildcard_hostname);
+        rewrite(r, s, &x->metrics_target);
         for (size_t j = 0; j < x->nerrors; j++) {
             rewrite(r, s, &x->errors[j]);
         }
