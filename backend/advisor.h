@@ -46,6 +46,7 @@ struct advisor_thresholds {
     double forecast_crit_days;
     double utilisation_warn; /* coderd CPU/memory used / available */
     double utilisation_crit;
+    double provisioner_queue_wait_target_s; /* p95 queue wait the daemons should keep */
 };
 
 /* One threshold's name, default and description, for docs and --help. */
