@@ -451,8 +451,7 @@ static void rules_sizing(struct eval *ev)
     }
     for (size_t i = 0; i < p->nstopped; i++) {
         const struct stopped_daemon *d = &p->stopped[i];
-        snprintf(entity, sizeof entity, "daemon/%s",
-                 d->name ? d->name : d->id ? d->id : "?");
+        snprintf(entity, sizeof entity, "daemon/%s", d->name ? d->name : d->id ? d->id : "?");
         add(ev, "provisioners.stopped_mid_build", SEV_WARN, entity,
             "A daemon stopped during a build: stop daemons with SIGHUP and let the autoscaler "
             "wait for builds to finish | job=%s how=%s job_now=%s",

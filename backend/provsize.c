@@ -420,7 +420,8 @@ static void estimate(struct provsize *t, struct snapshot *snap, const struct adv
     for (size_t i = 0; i < p->nqueues; i++) {
         struct queue *qu = &p->queues[i];
         struct qtrack *q = t->anchored ? track_for(t, qu->organization, &qu->tags) : NULL;
-        double peak_h = history_peak(hist, snap, qu, 3600), peak_d = history_peak(hist, snap, qu, 86400);
+        double peak_h = history_peak(hist, snap, qu, 3600),
+               peak_d = history_peak(hist, snap, qu, 86400);
         if (!q) {
             qu->peak_running_1h = fmax(peak_h, qu->running); /* fmax ignores a NAN */
             qu->peak_running_1d = fmax(peak_d, qu->running);

@@ -55,7 +55,6 @@ double provsize_wait_exceeds(double c, double load, double build_s, double wait_
 /* The fewest daemons for which P(wait > target_wait_s) <= 1 - quantile,
  * with offered load `load` and mean build time build_s; 0 for no load, NAN
  * for an unknown input. Pure. */
-double provsize_daemons_needed(double load, double build_s, double target_wait_s,
-                               double quantile);
+double provsize_daemons_needed(double load, double build_s, double target_wait_s, double quantile);
 
 #endif
