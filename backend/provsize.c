@@ -37,7 +37,7 @@ static const double wait_le[] = {1,   2,   5,   10,  20,  30,   45,   60,  90,
 
 struct slot {
     long minute; /* deployment minute this slot holds; another value: empty */
-    uint32_t arrivals, starts, polls;
+    uint32_t arrivals, starts, ends, polls;
     float running_sum;
     uint16_t running_max;
     uint16_t wait[PS_NB];
@@ -51,6 +51,7 @@ struct qtrack {
 struct seen_job {
     char *id;
     bool started;
+    struct qtrack *q; /* its queue (NULL past PS_MAX_QUEUES); rings live as long as t */
 };
 
 struct daemon_rec {
@@ -326,10 +327,19 @@ static void observe_jobs(struct provsize *t, const struct snapshot *snap)
         }
         next[nnext].id = xstrdup(j->id);
         next[nnext].started = running || (prev && prev->started);
+        next[nnext].q = q;
         nnext++;
     }
     if (nnext > 1) {
         qsort(next, nnext, sizeof *next, seen_cmp);
+    }
+    /* A job listed before and not now has left the system: a build ended
+     * (or, rarely, a pending job was canceled) at some time since. */
+    for (size_t i = 0; !first && i < t->nseen; i++) {
+        if (t->seen[i].q &&
+            !(nnext && bsearch(t->seen[i].id, next, nnext, sizeof *next, seen_key_cmp))) {
+            slot_at(t->seen[i].q, t->t_end)->ends++;
+        }
     }
     seen_free(t->seen, t->nseen);
     t->seen = next;
@@ -353,7 +363,7 @@ static void observe_jobs(struct provsize *t, const struct snapshot *snap)
 
 struct window {
     double span_s;
-    double arrivals, starts, polls, running_sum, running_max;
+    double arrivals, starts, ends, polls, running_sum, running_max;
     double wait[PS_NB];
 };
 
@@ -373,6 +383,7 @@ static void window_sum(const struct provsize *t, const struct qtrack *q, double 
         }
         w->arrivals += s->arrivals;
         w->starts += s->starts;
+        w->ends += s->ends;
         w->polls += s->polls;
         w->running_sum += s->running_sum;
         if (s->polls) {
@@ -450,12 +461,13 @@ static void estimate(struct provsize *t, struct snapshot *snap, const struct adv
             continue; /* not enough history */
         }
         qu->arrivals_per_s = h.arrivals / h.span_s;
-        if (h.starts < PROVSIZE_MIN_STARTS) {
+        if (h.ends < PROVSIZE_MIN_BUILDS) {
             continue;
         }
-        /* Little's law on the builds: mean running = throughput x build time. */
+        /* Little's law on the builds: mean running = throughput x build time,
+         * the throughput being the jobs that left the list. */
         double running_mean = h.running_sum / h.polls;
-        qu->build_mean_s = running_mean / (h.starts / h.span_s);
+        qu->build_mean_s = running_mean / (h.ends / h.span_s);
         qu->load = qu->arrivals_per_s * qu->build_mean_s;
         qu->daemons_needed =
             provsize_daemons_needed(qu->load, qu->build_mean_s, target_wait_s, PROVSIZE_QUANTILE);

@@ -10,7 +10,7 @@
  * per-minute counts for the last day, all keyed on the deployment's own
  * clock (the jobs' created_at/started_at), so a skewed or simulated clock
  * does not bias the rates. It covers what this process has watched: until
- * PROVSIZE_MIN_WINDOW_S of it and PROVSIZE_MIN_STARTS builds, the sizing
+ * PROVSIZE_MIN_WINDOW_S of it and PROVSIZE_MIN_BUILDS ended builds, the sizing
  * fields stay unknown ("not enough history").
  */
 #ifndef SCALETOP_PROVSIZE_H
@@ -21,8 +21,8 @@
 
 /* Least deployment time watched before a rate or a size is given. */
 #define PROVSIZE_MIN_WINDOW_S 600.0
-/* Least builds started in the window before a build time is given. */
-#define PROVSIZE_MIN_STARTS 20
+/* Least builds ended in the window before a build time is given. */
+#define PROVSIZE_MIN_BUILDS 20
 /* How long a stopped-mid-build daemon stays listed after it was seen. */
 #define PROVSIZE_STOPPED_KEEP_S 3600.0
 /* The quantile of the queue wait that the target bounds. */

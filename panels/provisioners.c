@@ -327,7 +327,7 @@ static int sizing_lines(struct canvas *c, struct rect in, int y, const struct qu
     if (isnan(q->build_mean_s)) {
         snprintf(line, sizeof line, "not enough history (%s watched; needs %.0fm and %d builds)",
                  fmt_duration(b, sizeof b, q->sizing_window_s), PROVSIZE_MIN_WINDOW_S / 60,
-                 PROVSIZE_MIN_STARTS);
+                 PROVSIZE_MIN_BUILDS);
         panel_kv(c, in, y++, 16, "daemons needed", ROLE_DIM, line, 70, ctx, s, NULL, 0);
         return y;
     }

@@ -1,0 +1,351 @@
+/* Provisioner sizing: the M/M/c model against values worked by hand, the
+ * tracker against a deterministic queue polled on a clock that runs at a
+ * different speed from the deployment's, the stopped-mid-build detection,
+ * and the two advisor rules that act on them. */
+#include "backend/advisor.h"
+#include "backend/coder.h"
+#include "backend/provq.h"
+#include "backend/provsize.h"
+#include "tests/lib/test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+TEST(provsize_erlang_c_known_values)
+{
+    /* M/M/1: the chance to wait is the utilisation. */
+    CHECK_NEAR(provsize_erlang_c(1, 0.5), 0.5, 1e-12);
+    /* M/M/2 with 1 Erlang: C = 1/3. */
+    CHECK_NEAR(provsize_erlang_c(2, 1), 1.0 / 3.0, 1e-12);
+    /* Overloaded or no load. */
+    CHECK_NEAR(provsize_erlang_c(3, 4.5), 1, 0);
+    CHECK_NEAR(provsize_erlang_c(3, 0), 0, 0);
+    /* M/M/1, rho 0.5, mean service 60 s: P(W > 60) = 0.5 e^-0.5. */
+    CHECK_NEAR(provsize_wait_exceeds(1, 0.5, 60, 60), 0.5 * exp(-0.5), 1e-12);
+}
+
+TEST(provsize_daemons_needed_values)
+{
+    /* The simulator's undersized pool: 0.075 jobs/s x 60 s = 4.5 Erlangs. */
+    CHECK(provsize_daemons_needed(4.5, 60, 30, 0.95) == 8);
+    /* 7 daemons would leave more than 5 % waiting over 30 s, 8 do not. */
+    CHECK(provsize_wait_exceeds(7, 4.5, 60, 30) > 0.05);
+    CHECK(provsize_wait_exceeds(8, 4.5, 60, 30) <= 0.05);
+    /* The steady prod pool (21.2 Erlangs, 90 s builds) and gpu pool. */
+    CHECK(provsize_daemons_needed(21.2, 90, 30, 0.95) == 26);
+    CHECK(provsize_daemons_needed(1.8, 200, 30, 0.95) == 5);
+    /* A longer target needs fewer, never fewer than the load. */
+    CHECK(provsize_daemons_needed(4.5, 60, 600, 0.95) == 5);
+    CHECK(provsize_daemons_needed(0, 60, 30, 0.95) == 0);
+    CHECK(isnan(provsize_daemons_needed(NAN, 60, 30, 0.95)));
+    CHECK(isnan(provsize_daemons_needed(4.5, NAN, 30, 0.95)));
+}
+
+/* ---- a deterministic pool --------------------------------------------------- */
+
+#define POOL_JOBS 1000
+
+struct pool {
+    int ndaemons;
+    double interarrival_s, build_s;
+    double created[POOL_JOBS], started[POOL_JOBS];
+    int daemon[POOL_JOBS]; /* -1 pending or not yet arrived */
+    bool done[POOL_JOBS];
+    int busy[8]; /* job index per daemon, -1 idle */
+    bool offline[8];
+    int narrived;
+    double now;
+};
+
+static void pool_init(struct pool *p, int ndaemons, double interarrival_s, double build_s,
+                      double t0)
+{
+    memset(p, 0, sizeof *p);
+    p->ndaemons = ndaemons;
+    p->interarrival_s = interarrival_s;
+    p->build_s = build_s;
+    p->now = t0;
+    for (int i = 0; i < POOL_JOBS; i++) {
+        p->daemon[i] = -1;
+        p->created[i] = t0 + 5 + interarrival_s * i;
+    }
+    for (int d = 0; d < 8; d++) {
+        p->busy[d] = -1;
+    }
+}
+
+/* Advances the pool to t in 1 s steps: arrivals, completions, FIFO starts. */
+static void pool_run(struct pool *p, double t)
+{
+    while (p->now < t) {
+        p->now += 1;
+        while (p->narrived < POOL_JOBS && p->created[p->narrived] <= p->now) {
+            p->narrived++;
+        }
+        for (int d = 0; d < p->ndaemons; d++) {
+            int j = p->busy[d];
+            if (j >= 0 && p->now >= p->started[j] + p->build_s) {
+                p->done[j] = true;
+                p->busy[d] = -1;
+            }
+        }
+        int next = 0;
+        for (int d = 0; d < p->ndaemons; d++) {
+            if (p->busy[d] >= 0 || p->offline[d]) {
+                continue;
+            }
+            while (next < p->narrived && (p->daemon[next] >= 0 || p->done[next])) {
+                next++;
+            }
+            if (next < p->narrived) {
+                p->daemon[next] = d;
+                p->started[next] = p->now;
+                p->busy[d] = next;
+            }
+        }
+    }
+}
+
+static const struct tag pool_tags[2] = {{"cluster", "burst"}, {"scope", "organization"}};
+
+/* The snapshot a poll at snapshot time st would build: the listed jobs,
+ * the daemons, the derived queues. */
+static struct snapshot *pool_snapshot(const struct pool *p, double st, bool list_ok)
+{
+    struct snapshot *s = snapshot_new(st);
+    snapshot_add_source(s, CODER_SRC_PROVISIONERS, "coder")->status =
+        list_ok ? SOURCE_OK : SOURCE_ERROR;
+    if (!list_ok) {
+        return s;
+    }
+    char buf[64];
+    for (int d = 0; d < p->ndaemons; d++) {
+        struct daemon *dm = snapshot_add_daemon(s);
+        snprintf(buf, sizeof buf, "daemon-%d", d);
+        dm->id = snapshot_str(s, buf);
+        dm->name = snapshot_str(s, buf);
+        dm->organization = snapshot_str(s, "coder");
+        dm->tags = snapshot_tagset(s, pool_tags, 2);
+        dm->status = p->offline[d] ? DAEMON_OFFLINE : p->busy[d] >= 0 ? DAEMON_BUSY : DAEMON_IDLE;
+        dm->status_raw = snapshot_str(s, daemon_status_name(dm->status));
+        dm->last_seen_at = st;
+        if (p->busy[d] >= 0 && !p->offline[d]) {
+            snprintf(buf, sizeof buf, "job-%04d", p->busy[d]);
+            dm->current_job = snapshot_str(s, buf);
+        }
+    }
+    for (int j = 0; j < p->narrived; j++) {
+        if (p->done[j]) {
+            continue;
+        }
+        struct job *jb = snapshot_add_job(s);
+        snprintf(buf, sizeof buf, "job-%04d", j);
+        jb->id = snapshot_str(s, buf);
+        jb->organization = snapshot_str(s, "coder");
+        jb->tags = snapshot_tagset(s, pool_tags, 2);
+        jb->status = snapshot_str(s, p->daemon[j] >= 0 ? "running" : "pending");
+        jb->created_at = p->created[j];
+        jb->started_at = p->daemon[j] >= 0 ? p->started[j] : NAN;
+    }
+    provq_derive(s, st);
+    return s;
+}
+
+TEST(provsize_tracker_sizes_an_overloaded_pool)
+{
+    /* 3 daemons, a job every 13.33 s, 60 s builds: 4.5 Erlangs offered to
+     * 3 daemons. The deployment's clock starts at T0; scaletop's runs at a
+     * twentieth of its speed from another origin, like the simulator's
+     * --speed: rates must come out in deployment seconds all the same. */
+    static struct pool p;
+    const double t0 = 1.7e9;
+    pool_init(&p, 3, 40.0 / 3.0, 60, t0);
+    struct provsize *t = provsize_new();
+    struct snapshot *s = NULL;
+    int early_checked = 0;
+    for (int k = 1; k <= 200; k++) {
+        double api = t0 + 10.0 * k;
+        pool_run(&p, api);
+        snapshot_unref(s);
+        s = pool_snapshot(&p, 1.8e9 + 0.5 * k, true);
+        provsize_update(t, s, NULL, 30);
+        const struct queue *q = &s->provisioners.queues[0];
+        if (k == 40) { /* 400 s watched: too short to size */
+            CHECK(q->sizing_window_s < PROVSIZE_MIN_WINDOW_S);
+            CHECK(isnan(q->daemons_needed));
+            CHECK(isnan(q->arrivals_per_s));
+            early_checked = 1;
+        }
+    }
+    CHECK(early_checked);
+    CHECK_INT((int)s->provisioners.nqueues, 1);
+    const struct queue *q = &s->provisioners.queues[0];
+    CHECK(q->sizing_window_s > 1900 && q->sizing_window_s <= 2000);
+    CHECK_NEAR(q->arrivals_per_s, 0.075, 0.075 * 0.03);
+    CHECK_NEAR(q->build_mean_s, 60, 6);
+    CHECK_NEAR(q->load, 4.5, 0.45);
+    CHECK(q->daemons_needed >= 7 && q->daemons_needed <= 9);
+    CHECK_NEAR(q->peak_running_1h, 3, 0);
+    CHECK_NEAR(q->peak_running_1d, 3, 0);
+    /* The backlog grows: the queue wait is many minutes, the day's covers the hour. */
+    CHECK(q->wait_p95_1h_s > 300);
+    CHECK(q->wait_p95_1d_s >= q->wait_p95_1h_s - 1e-9);
+    CHECK_INT((int)s->provisioners.nstopped, 0);
+
+    /* The advisor asks for more daemons, critical since the load alone
+     * exceeds the daemons there are. */
+    struct advisor_thresholds th;
+    advisor_thresholds_default(&th);
+    CHECK_NEAR(th.provisioner_queue_wait_target_s, 30, 0);
+    struct advisor *a = advisor_new(&th);
+    advisor_evaluate(a, s, NULL);
+    const struct finding *f = NULL;
+    for (size_t i = 0; i < s->nfindings; i++) {
+        if (strcmp(s->findings[i].rule, "provisioners.daemons_short") == 0) {
+            f = &s->findings[i];
+        }
+    }
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->severity, SEV_CRIT);
+        CHECK_STR(f->entity, "queue/coder/cluster=burst,scope=organization");
+        CHECK(strstr(f->evidence, "daemons=3") != NULL);
+    }
+    advisor_free(a);
+    snapshot_unref(s);
+    provsize_free(t);
+}
+
+TEST(provsize_tracker_quiet_pool_needs_what_it_has)
+{
+    /* 4 daemons, a job every 60 s, 60 s builds: 1 Erlang, no queue. */
+    static struct pool p;
+    const double t0 = 1.7e9;
+    pool_init(&p, 4, 60, 60, t0);
+    struct provsize *t = provsize_new();
+    struct snapshot *s = NULL;
+    for (int k = 1; k <= 360; k++) {
+        pool_run(&p, t0 + 10.0 * k);
+        snapshot_unref(s);
+        s = pool_snapshot(&p, 1.8e9 + 10.0 * k, true);
+        provsize_update(t, s, NULL, 30);
+    }
+    const struct queue *q = &s->provisioners.queues[0];
+    CHECK_NEAR(q->arrivals_per_s, 1.0 / 60, 0.0005);
+    CHECK_NEAR(q->build_mean_s, 60, 6);
+    CHECK_NEAR(q->load, 1, 0.1);
+    /* M/M/c for 1 Erlang, 60 s builds, p95 wait <= 30 s: 3 daemons. */
+    CHECK_NEAR(q->daemons_needed, provsize_daemons_needed(1, 60, 30, 0.95), 0);
+    CHECK(q->daemons_needed <= q->daemons);
+    CHECK(q->wait_p95_1h_s < 2);
+    struct advisor_thresholds th;
+    advisor_thresholds_default(&th);
+    struct advisor *a = advisor_new(&th);
+    advisor_evaluate(a, s, NULL);
+    for (size_t i = 0; i < s->nfindings; i++) {
+        CHECK(strcmp(s->findings[i].rule, "provisioners.daemons_short") != 0);
+    }
+    advisor_free(a);
+    snapshot_unref(s);
+    provsize_free(t);
+}
+
+TEST(provsize_stopped_mid_build)
+{
+    static struct pool p;
+    const double t0 = 1.7e9;
+    pool_init(&p, 3, 20, 60, t0);
+    struct provsize *t = provsize_new();
+    double st = 1.8e9;
+    struct snapshot *s = NULL;
+    for (int k = 1; k <= 10; k++) {
+        pool_run(&p, t0 + 10.0 * k);
+        snapshot_unref(s);
+        s = pool_snapshot(&p, st += 10, true);
+        provsize_update(t, s, NULL, 30);
+    }
+    CHECK_INT((int)s->provisioners.nstopped, 0);
+    CHECK(p.busy[1] >= 0);
+    int job = p.busy[1];
+
+    /* daemon-1 goes offline with its build (SIGINT): the build fails. */
+    p.offline[1] = true;
+    p.done[job] = true;
+    p.busy[1] = -1;
+    pool_run(&p, t0 + 110);
+    snapshot_unref(s);
+    s = pool_snapshot(&p, st += 10, true);
+    provsize_update(t, s, NULL, 30);
+    CHECK_INT((int)s->provisioners.nstopped, 1);
+    char want[32];
+    snprintf(want, sizeof want, "job-%04d", job);
+    if (s->provisioners.nstopped == 1) {
+        const struct stopped_daemon *d = &s->provisioners.stopped[0];
+        CHECK_STR(d->name, "daemon-1");
+        CHECK_STR(d->organization, "coder");
+        CHECK_STR(d->job, want);
+        CHECK_STR(d->how, "offline");
+        CHECK(d->job_status == NULL); /* gone from the list: it ended */
+        CHECK_NEAR(d->detected_at, st, 0);
+        CHECK_INT((int)d->tags.n, 2);
+    }
+    struct advisor_thresholds th;
+    advisor_thresholds_default(&th);
+    struct advisor *a = advisor_new(&th);
+    advisor_evaluate(a, s, NULL);
+    int fired = 0;
+    for (size_t i = 0; i < s->nfindings; i++) {
+        const struct finding *f = &s->findings[i];
+        if (strcmp(f->rule, "provisioners.stopped_mid_build") == 0) {
+            fired++;
+            CHECK_STR(f->entity, "daemon/daemon-1");
+            CHECK_INT(f->severity, SEV_WARN);
+            CHECK(strstr(f->evidence, want) != NULL);
+        }
+    }
+    CHECK_INT(fired, 1);
+    advisor_free(a);
+
+    /* Listed once, kept for an hour, not counted again. */
+    for (int k = 12; k <= 20; k++) {
+        pool_run(&p, t0 + 10.0 * k);
+        snapshot_unref(s);
+        s = pool_snapshot(&p, st += 10, true);
+        provsize_update(t, s, NULL, 30);
+    }
+    CHECK_INT((int)s->provisioners.nstopped, 1);
+    snapshot_unref(s);
+    s = pool_snapshot(&p, st += PROVSIZE_STOPPED_KEEP_S, true);
+    provsize_update(t, s, NULL, 30);
+    CHECK_INT((int)s->provisioners.nstopped, 0);
+    snapshot_unref(s);
+    provsize_free(t);
+}
+
+TEST(provsize_no_verdict_across_a_failed_poll)
+{
+    /* A busy daemon missing after a poll that failed is not "stopped": the
+     * list was not read, and the comparison starts again from the next. */
+    static struct pool p;
+    const double t0 = 1.7e9;
+    pool_init(&p, 2, 20, 60, t0);
+    struct provsize *t = provsize_new();
+    pool_run(&p, t0 + 30);
+    struct snapshot *s = pool_snapshot(&p, 1.8e9, true);
+    provsize_update(t, s, NULL, 30);
+    snapshot_unref(s);
+    CHECK(p.busy[0] >= 0);
+    s = pool_snapshot(&p, 1.8e9 + 10, false);
+    provsize_update(t, s, NULL, 30);
+    CHECK_INT((int)s->provisioners.nstopped, 0);
+    snapshot_unref(s);
+    p.offline[0] = true;
+    p.done[p.busy[0]] = true;
+    p.busy[0] = -1;
+    s = pool_snapshot(&p, 1.8e9 + 20, true);
+    provsize_update(t, s, NULL, 30);
+    CHECK_INT((int)s->provisioners.nstopped, 0);
+    snapshot_unref(s);
+    provsize_free(t);
+}
