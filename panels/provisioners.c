@@ -513,9 +513,20 @@ static void compact(struct canvas *c, struct rect in, const struct snapshot *s,
     }
     canvas_printf(c, r, r.x, r.y + 1, offline ? ROLE_WARN : ROLE_NORMAL, "%zu daemons, %zu off",
                   p->ndaemons, offline);
+    double more = 0; /* daemons the sizing estimate asks for, all tag sets */
+    for (size_t i = 0; i < p->nqueues; i++) {
+        const struct queue *q = &p->queues[i];
+        double have = isnan(q->daemons) ? 0 : q->daemons;
+        more += q->daemons_needed > have ? q->daemons_needed - have : 0;
+    }
     if (p->nunrunnable) {
         canvas_printf(c, r, r.x, r.y + 2, ROLE_CRIT, "%zu job%s stuck", p->nunrunnable,
                       p->nunrunnable == 1 ? "" : "s");
+    } else if (more > 0) {
+        canvas_printf(c, r, r.x, r.y + 2, ROLE_WARN, "needs %.0f more daemon%s", more,
+                      more == 1 ? "" : "s");
+    } else if (p->nstopped) {
+        canvas_printf(c, r, r.x, r.y + 2, ROLE_WARN, "%zu stopped mid-build", p->nstopped);
     } else if (builtin(s)) {
         canvas_put_text(c, r, r.x, r.y + 2, ROLE_WARN, "built-in daemons");
     }

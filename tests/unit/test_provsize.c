@@ -6,10 +6,12 @@
 #include "backend/coder.h"
 #include "backend/provq.h"
 #include "backend/provsize.h"
+#include "backend/snapshot_json.h"
 #include "tests/lib/test.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 TEST(provsize_erlang_c_known_values)
@@ -348,4 +350,70 @@ TEST(provsize_no_verdict_across_a_failed_poll)
     CHECK_INT((int)s->provisioners.nstopped, 0);
     snapshot_unref(s);
     provsize_free(t);
+}
+
+TEST(provsize_fields_survive_json)
+{
+    /* What the recorder stores and replay reads back goes through the JSON
+     * contract: every sizing number and the stopped list come back. */
+    struct snapshot *s = snapshot_new(1.8e9);
+    struct queue *q = snapshot_add_queue(s);
+    q->organization = snapshot_str(s, "coder");
+    q->tags = snapshot_tagset(s, pool_tags, 2);
+    q->wait_p95_1h_s = 301.5;
+    q->wait_p95_1d_s = 420;
+    q->peak_running_1h = 3;
+    q->peak_running_1d = 4;
+    q->arrivals_per_s = 0.075;
+    q->build_mean_s = 60.25;
+    q->load = 4.51875;
+    q->sizing_window_s = 1234;
+    q->daemons_needed = 8;
+    struct queue *q2 = snapshot_add_queue(s); /* all unknown: stays null */
+    q2->organization = snapshot_str(s, "platform");
+    struct stopped_daemon *d = snapshot_add_stopped_daemon(s);
+    d->id = snapshot_str(s, "d-1");
+    d->name = snapshot_str(s, "daemon-1");
+    d->organization = snapshot_str(s, "coder");
+    d->tags = snapshot_tagset(s, pool_tags, 2);
+    d->job = snapshot_str(s, "job-0042");
+    d->job_status = snapshot_str(s, "running");
+    d->how = snapshot_str(s, "gone");
+    d->detected_at = 1.8e9 - 30;
+    d->last_seen_at = 1.8e9 - 95;
+    char *text = snapshot_json_dump(s, 0);
+    struct err e;
+    struct snapshot *r = snapshot_json_parse(text, strlen(text), &e);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_INT((int)r->provisioners.nqueues, 2);
+        const struct queue *a = &r->provisioners.queues[0];
+        CHECK_NEAR(a->wait_p95_1h_s, 301.5, 0);
+        CHECK_NEAR(a->wait_p95_1d_s, 420, 0);
+        CHECK_NEAR(a->peak_running_1h, 3, 0);
+        CHECK_NEAR(a->peak_running_1d, 4, 0);
+        CHECK_NEAR(a->arrivals_per_s, 0.075, 0);
+        CHECK_NEAR(a->build_mean_s, 60.25, 0);
+        CHECK_NEAR(a->load, 4.51875, 0);
+        CHECK_NEAR(a->sizing_window_s, 1234, 0);
+        CHECK_NEAR(a->daemons_needed, 8, 0);
+        const struct queue *b = &r->provisioners.queues[1];
+        CHECK(isnan(b->daemons_needed) && isnan(b->load) && isnan(b->wait_p95_1h_s));
+        CHECK_INT((int)r->provisioners.nstopped, 1);
+        const struct stopped_daemon *x = &r->provisioners.stopped[0];
+        CHECK_STR(x->name, "daemon-1");
+        CHECK_STR(x->id, "d-1");
+        CHECK_STR(x->job, "job-0042");
+        CHECK_STR(x->job_status, "running");
+        CHECK_STR(x->how, "gone");
+        CHECK_INT((int)x->tags.n, 2);
+        CHECK_NEAR(x->detected_at, 1.8e9 - 30, 1e-3);
+        CHECK_NEAR(x->last_seen_at, 1.8e9 - 95, 1e-3);
+        char *again = snapshot_json_dump(r, 0);
+        CHECK_STR(again, text);
+        free(again);
+    }
+    free(text);
+    snapshot_unref(r);
+    snapshot_unref(s);
 }
