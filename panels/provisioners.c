@@ -20,7 +20,7 @@
 #include <string.h>
 
 static const char *const help[] = {
-    "Provisioners: build queues per tag set, jobs no daemon can take, daemons.",
+    "Provisioners: queues and daemons needed per tag set, stuck jobs, daemons.",
     "Provisioners: select a queue or daemon, Enter its detail, / s",
     NULL,
 };
