@@ -392,6 +392,8 @@ static void merge_provisioners(struct snapshot *d, const struct provisioners *p)
         t->version = S(s->version);
         t->api_version = S(s->api_version);
         t->current_job = S(s->current_job);
+        t->previous_job = S(s->previous_job);
+        t->previous_job_status = S(s->previous_job_status);
     }
     for (size_t i = 0; i < p->nqueues; i++) {
         const struct queue *s = &p->queues[i];

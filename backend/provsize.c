@@ -526,15 +526,32 @@ static void observe_daemons(struct provsize *t, const struct snapshot *snap)
         if (now && now->status != DAEMON_OFFLINE) {
             continue;
         }
+        /* The job it went away with: still its current one, else the last it
+         * ran (it may have finished ours and taken another since the last
+         * poll), else the one we saw. A last job that succeeded means it
+         * finished its build and then stopped (SIGHUP): not mid-build. */
+        const char *status = NULL;
+        if (now && now->current_job) {
+            free(b->job);
+            b->job = xstrdup(now->current_job);
+        } else if (now && now->previous_job) {
+            if (is(now->previous_job_status, "succeeded")) {
+                continue;
+            }
+            free(b->job);
+            b->job = xstrdup(now->previous_job);
+            status = now->previous_job_status;
+        }
+        for (size_t k = 0; k < p->njobs; k++) {
+            if (is(p->jobs[k].id, b->job)) {
+                status = p->jobs[k].status; /* still listed: pending or running */
+            }
+        }
+        b->job_status = dup_or_null(status);
         b->how = xstrdup(now ? "offline" : "gone");
         b->detected_at = snap->time;
         if (now && isfinite(now->last_seen_at)) {
             b->last_seen_at = now->last_seen_at;
-        }
-        for (size_t k = 0; k < p->njobs; k++) {
-            if (is(p->jobs[k].id, b->job)) {
-                b->job_status = dup_or_null(p->jobs[k].status);
-            }
         }
         add_stopped(t, b);
     }

@@ -124,7 +124,9 @@ struct daemon {
     const char *api_version;
     const char *current_job; /* job id or NULL */
     double created_at, last_seen_at;
-    bool builtin; /* runs inside coderd */
+    bool builtin;                    /* runs inside coderd */
+    const char *previous_job;        /* the last job it ran, NULL if none or not reported */
+    const char *previous_job_status; /* that job's status as the API said it */
 };
 
 struct queue {
@@ -168,7 +170,8 @@ struct stopped_daemon {
     const char *organization;
     struct tagset tags;
     const char *job;        /* the job it was running */
-    const char *job_status; /* that job now: "running"/"pending" if still listed, else NULL */
+    const char *job_status; /* that job: "running"/"pending" if still listed, else what the
+                               daemon's previous_job says ("failed", "canceled"), else NULL */
     const char *how;        /* "offline" | "gone" */
     double detected_at;     /* snapshot time of the poll that saw it */
     double last_seen_at;

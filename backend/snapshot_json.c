@@ -208,6 +208,8 @@ static json_t *provisioners(const struct provisioners *p)
         SET(x, "version", str(d->version));
         SET(x, "api_version", str(d->api_version));
         SET(x, "current_job", str(d->current_job));
+        SET(x, "previous_job", str(d->previous_job));
+        SET(x, "previous_job_status", str(d->previous_job_status));
         SET(x, "created_at", timev(d->created_at));
         SET(x, "last_seen_at", timev(d->last_seen_at));
         SET(x, "builtin", json_boolean(d->builtin));

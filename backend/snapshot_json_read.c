@@ -186,6 +186,8 @@ static void read_provisioners(struct snapshot *s, json_t *p)
         d->version = str(s, o, "version");
         d->api_version = str(s, o, "api_version");
         d->current_job = str(s, o, "current_job");
+        d->previous_job = str(s, o, "previous_job");
+        d->previous_job_status = str(s, o, "previous_job_status");
         d->created_at = tim(o, "created_at");
         d->last_seen_at = tim(o, "last_seen_at");
         d->builtin = json_is_true(json_object_get(o, "builtin"));

@@ -56,6 +56,8 @@ struct pool {
     bool done[POOL_JOBS];
     int busy[8]; /* job index per daemon, -1 idle */
     bool offline[8];
+    int prev[8]; /* the last job it ran, -1 none */
+    const char *prev_status[8];
     int narrived;
     double now;
 };
@@ -73,7 +75,7 @@ static void pool_init(struct pool *p, int ndaemons, double interarrival_s, doubl
         p->created[i] = t0 + 5 + interarrival_s * i;
     }
     for (int d = 0; d < 8; d++) {
-        p->busy[d] = -1;
+        p->busy[d] = p->prev[d] = -1;
     }
 }
 
@@ -90,6 +92,8 @@ static void pool_run(struct pool *p, double t)
             if (j >= 0 && p->now >= p->started[j] + p->build_s) {
                 p->done[j] = true;
                 p->busy[d] = -1;
+                p->prev[d] = j;
+                p->prev_status[d] = "succeeded";
             }
         }
         int next = 0;
@@ -135,6 +139,11 @@ static struct snapshot *pool_snapshot(const struct pool *p, double st, bool list
         if (p->busy[d] >= 0 && !p->offline[d]) {
             snprintf(buf, sizeof buf, "job-%04d", p->busy[d]);
             dm->current_job = snapshot_str(s, buf);
+        }
+        if (p->prev[d] >= 0) {
+            snprintf(buf, sizeof buf, "job-%04d", p->prev[d]);
+            dm->previous_job = snapshot_str(s, buf);
+            dm->previous_job_status = snapshot_str(s, p->prev_status[d]);
         }
     }
     for (int j = 0; j < p->narrived; j++) {
@@ -275,6 +284,8 @@ TEST(provsize_stopped_mid_build)
     p.offline[1] = true;
     p.done[job] = true;
     p.busy[1] = -1;
+    p.prev[1] = job;
+    p.prev_status[1] = "failed";
     pool_run(&p, t0 + 110);
     snapshot_unref(s);
     s = pool_snapshot(&p, st += 10, true);
@@ -288,7 +299,7 @@ TEST(provsize_stopped_mid_build)
         CHECK_STR(d->organization, "coder");
         CHECK_STR(d->job, want);
         CHECK_STR(d->how, "offline");
-        CHECK(d->job_status == NULL); /* gone from the list: it ended */
+        CHECK_STR(d->job_status, "failed"); /* the daemon's previous_job says */
         CHECK_NEAR(d->detected_at, st, 0);
         CHECK_INT((int)d->tags.n, 2);
     }
@@ -416,4 +427,65 @@ TEST(provsize_fields_survive_json)
     free(text);
     snapshot_unref(r);
     snapshot_unref(s);
+}
+
+TEST(provsize_stopped_with_a_job_taken_since_the_last_poll)
+{
+    /* Between two polls daemon-0 finishes the job we saw, takes another and
+     * is killed with it: the entry names the second job, from the daemon's
+     * previous_job. daemon-1 finishes its job and then stops (SIGHUP): its
+     * last job succeeded, so it is not listed. */
+    static struct pool p;
+    const double t0 = 1.7e9;
+    pool_init(&p, 2, 1000, 60, t0);
+    p.narrived = 2;
+    pool_run(&p, t0 + 10);
+    CHECK(p.busy[0] == 0 && p.busy[1] == 1);
+    struct provsize *t = provsize_new();
+    struct snapshot *s = pool_snapshot(&p, 1.8e9, true);
+    provsize_update(t, s, NULL, 30);
+    snapshot_unref(s);
+    p.done[0] = p.done[1] = true;
+    p.busy[0] = p.busy[1] = -1;
+    p.prev[0] = 7; /* another job, canceled with the daemon */
+    p.prev_status[0] = "canceled";
+    p.prev[1] = 1;
+    p.prev_status[1] = "succeeded";
+    p.offline[0] = p.offline[1] = true;
+    s = pool_snapshot(&p, 1.8e9 + 10, true);
+    provsize_update(t, s, NULL, 30);
+    CHECK_INT((int)s->provisioners.nstopped, 1);
+    if (s->provisioners.nstopped == 1) {
+        CHECK_STR(s->provisioners.stopped[0].name, "daemon-0");
+        CHECK_STR(s->provisioners.stopped[0].job, "job-0007");
+        CHECK_STR(s->provisioners.stopped[0].job_status, "canceled");
+    }
+    snapshot_unref(s);
+    provsize_free(t);
+}
+
+TEST(provsize_daemon_previous_job_parsed)
+{
+    /* The CLI's JSON of a daemon list (same shape as the API's) names the
+     * last job a daemon ran and its status. */
+    size_t len = 0;
+    char *body = test_read_file(test_shared_path("fixtures/coder/golden/73bd08da/cli/testdata/"
+                                                 "coder_provisioner_list_--output_json.golden"),
+                                &len);
+    CHECK(body != NULL);
+    if (!body) {
+        return;
+    }
+    struct snapshot *s = snapshot_new(1.8e9);
+    struct err e;
+    CHECK(coder_parse_daemons(s, "coder", body, len, &e) == 0);
+    CHECK_INT((int)s->provisioners.ndaemons, 1);
+    if (s->provisioners.ndaemons == 1) {
+        const struct daemon *d = &s->provisioners.daemons[0];
+        CHECK(d->current_job == NULL);
+        CHECK_STR(d->previous_job, "======[workspace build job ID]======");
+        CHECK_STR(d->previous_job_status, "succeeded");
+    }
+    snapshot_unref(s);
+    free(body);
 }
