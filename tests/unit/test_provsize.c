@@ -489,3 +489,40 @@ TEST(provsize_daemon_previous_job_parsed)
     snapshot_unref(s);
     free(body);
 }
+
+TEST(provsize_rule_severities)
+{
+    /* Short but keeping up: warn. Short and overloaded: crit. Unknown or
+     * enough: quiet. */
+    static const struct {
+        double daemons, load, needed;
+        int want; /* -1: no finding */
+    } cases[] = {
+        {5, 4.5, 8, SEV_WARN}, {3, 4.5, 8, SEV_CRIT},   {8, 4.5, 8, -1},
+        {5, NAN, NAN, -1},     {NAN, 0.5, 2, SEV_CRIT},
+    };
+    struct advisor_thresholds th;
+    advisor_thresholds_default(&th);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct snapshot *s = snapshot_new(1.8e9);
+        struct queue *q = snapshot_add_queue(s);
+        q->organization = snapshot_str(s, "coder");
+        q->tags = snapshot_tagset(s, pool_tags, 2);
+        q->daemons = cases[i].daemons;
+        q->load = cases[i].load;
+        q->daemons_needed = cases[i].needed;
+        struct advisor *a = advisor_new(&th);
+        advisor_evaluate(a, s, NULL);
+        int got = -1;
+        for (size_t k = 0; k < s->nfindings; k++) {
+            if (strcmp(s->findings[k].rule, "provisioners.daemons_short") == 0) {
+                got = (int)s->findings[k].severity;
+            }
+        }
+        if (got != cases[i].want) {
+            test_fail(__FILE__, __LINE__, "case %zu: severity %d, want %d", i, got, cases[i].want);
+        }
+        advisor_free(a);
+        snapshot_unref(s);
+    }
+}
