@@ -256,9 +256,8 @@ void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         sim_reply_json(r, 200, json_pack("{s:i}", "generation", g));
         return;
     }
-    sim_reply_error(
-        r, 404, "Unknown control endpoint.",
-        "GET truth|manifest|faults|requests|network, "
-        "POST faults|k8s/expire|hostile|network|daemons/stop, "
-        "DELETE faults[/ID]|requests|hostile");
+    sim_reply_error(r, 404, "Unknown control endpoint.",
+                    "GET truth|manifest|faults|requests|network, "
+                    "POST faults|k8s/expire|hostile|network|daemons/stop, "
+                    "DELETE faults[/ID]|requests|hostile");
 }
