@@ -19,7 +19,10 @@
  * - query parameters a server rejects (400 naming the field) are dropped
  *   and the request retried once; the drop is remembered;
  * - list requests are bounded by `limit` and workspaces/users are counted
- *   with limit=1, never listed on a timer.
+ *   with limit=1; the one workspace list (cost control) asks only for
+ *   running workspaces (q=status:running), page by page, at the slow cost
+ *   cadence ([cost] interval, default 15 min), and a sweep that outlasts a
+ *   poll's time budget resumes on the next poll instead of starting over.
  */
 #include "backend/coder.h"
 
@@ -41,12 +44,28 @@
 #define HEALTH_REFRESH_S   600.0 /* CODER_HEALTH_CHECK_REFRESH default */
 #define HEALTH_STALE_S     1800.0
 #define BACKOFF_CAP_S      300.0
+#define COST_PAGE          100    /* workspaces per page of the running list */
+#define COST_PAGES_PER_POLL  20     /* pages per poll: a sweep spreads over polls */
+#define COST_MAX_LISTED    100000 /* a sweep stops here (numbers are lower bounds) */
+#define COST_MAX_GROUPS    256    /* quota groups kept per organization */
 
-enum group_id { G_API, G_REPLICAS, G_PROV, G_PROXIES, G_HEALTH, G_STATS, G_QUOTA, G_N };
+enum group_id {
+    G_API,
+    G_REPLICAS,
+    G_PROV,
+    G_PROXIES,
+    G_HEALTH,
+    G_STATS,
+    G_QUOTA,
+    G_COST,
+    G_GROUPS,
+    G_N
+};
 
 static const char *const group_names[G_N] = {
     CODER_SRC_API,    CODER_SRC_REPLICAS, CODER_SRC_PROVISIONERS, CODER_SRC_PROXIES,
-    CODER_SRC_HEALTH, CODER_SRC_STATS,    CODER_SRC_QUOTA,
+    CODER_SRC_HEALTH, CODER_SRC_STATS,    CODER_SRC_QUOTA,        CODER_SRC_COST,
+    CODER_SRC_GROUPS,
 };
 
 struct body {
@@ -69,8 +88,20 @@ struct group {
 
 struct org_state {
     struct coder_org org;
-    struct body daemons, jobs, quota;
+    struct body daemons, jobs, quota, groups;
     size_t jobs_listed;
+};
+
+/* The running-workspace list in progress and the last complete one. */
+struct cost_sweep {
+    bool active;
+    size_t offset;         /* next page starts here */
+    double started;        /* wall time the sweep began */
+    double off_peak_end;   /* cost_last_off_peak at the start */
+    struct cost_tally cur; /* being filled */
+    struct cost_tally done;
+    double done_at; /* start of the sweep that filled `done`; NAN none */
+    bool truncated;
 };
 
 struct coder {
@@ -93,6 +124,8 @@ struct coder {
     size_t norgs;
     double entitlements_next;
     double jobs_missing_until; /* no job list on this build: ask again after this */
+    struct cost_hours hours;
+    struct cost_sweep sweep;
 };
 
 static double mono_now(void)
@@ -382,6 +415,7 @@ static void poll_api(struct coder *c, double now)
             body_clear(&c->orgs[k].daemons);
             body_clear(&c->orgs[k].jobs);
             body_clear(&c->orgs[k].quota);
+            body_clear(&c->orgs[k].groups);
         }
         memcpy(c->orgs, next, sizeof next);
         c->norgs = n;
@@ -706,6 +740,122 @@ static void poll_quota(struct coder *c, double now)
     outcome_fini(&last);
 }
 
+/* Lists running workspaces page by page. A sweep starts when the group is
+ * due (its next start is one cadence later, whatever happens) and goes on
+ * over as many polls as it needs, at most COST_PAGES_PER_POLL pages each. */
+static void poll_cost(struct coder *c, double now)
+{
+    struct group *g = &c->g[G_COST];
+    struct cost_sweep *sw = &c->sweep;
+    if (!sw->active) {
+        if (!group_due(g, now)) {
+            return;
+        }
+        sw->active = true;
+        sw->offset = 0;
+        sw->started = now;
+        sw->truncated = false;
+        sw->off_peak_end = cost_last_off_peak(&c->hours, now);
+        cost_tally_fini(&sw->cur);
+        cost_tally_init(&sw->cur, sw->off_peak_end);
+        g->next_due = now + g->every_s;
+    }
+    double latency = 0;
+    for (int page = 0; page < COST_PAGES_PER_POLL; page++) {
+        if (c->deadline - mono_now() < fmin(c->timeout_s, 5.0)) {
+            return; /* out of this poll's budget: resume next poll */
+        }
+        char path[160];
+        snprintf(path, sizeof path, "/api/v2/workspaces?q=status%%3Arunning&limit=%d&offset=%zu",
+                 COST_PAGE, sw->offset);
+        struct outcome o;
+        coder_get(c, path, &o);
+        size_t listed = 0;
+        double count = NAN;
+        struct err e;
+        if (o.ok && coder_parse_running_page(o.res.body, o.res.body_len, sw->off_peak_end, &sw->cur,
+                                             &listed, &count, &e) != 0) {
+            o.ok = 0;
+            o.reason = REASON_BAD_RESPONSE;
+            snprintf(o.msg, sizeof o.msg, "workspaces: %s", e.msg);
+        }
+        if (!o.ok) {
+            /* Start over later: the cadence already set, or the backoff
+             * for a first list. */
+            sw->active = false;
+            double due = g->next_due;
+            group_fail(g, now, &o);
+            if (g->status != SOURCE_DISABLED) {
+                g->next_due = g->have_data ? due : now;
+            }
+            outcome_fini(&o);
+            return;
+        }
+        latency += o.res.latency_ms;
+        outcome_fini(&o);
+        sw->offset += listed;
+        bool end = listed < COST_PAGE || (isfinite(count) && (double)sw->offset >= count);
+        if (!end && sw->offset >= COST_MAX_LISTED) {
+            sw->truncated = true;
+            end = true;
+        }
+        if (end) {
+            sw->active = false;
+            cost_tally_finish(&sw->cur);
+            cost_tally_move(&sw->done, &sw->cur);
+            sw->done_at = sw->started;
+            double due = g->next_due;
+            group_ok(c, g, now, latency);
+            g->next_due = due;
+            if (sw->truncated) {
+                snprintf(g->error, sizeof g->error,
+                         "running list stopped at %d workspaces: counts are lower bounds",
+                         COST_MAX_LISTED);
+            }
+            return;
+        }
+    }
+}
+
+static int check_groups(struct snapshot *s, const char *b, size_t n, struct err *e)
+{
+    return coder_parse_cost_groups(s, "", b, n, NULL, COST_MAX_GROUPS, e);
+}
+
+/* Groups with their quota allowances, per organization (premium). */
+static void poll_groups(struct coder *c, double now)
+{
+    struct group *g = &c->g[G_GROUPS];
+    int ok = 0;
+    struct outcome last = {0};
+    for (size_t i = 0; i < c->norgs; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "/api/v2/organizations/%s/groups", c->orgs[i].org.id);
+        struct outcome o;
+        coder_get(c, path, &o);
+        if (o.ok && body_valid(check_groups, &o, "groups")) {
+            body_set(&c->orgs[i].groups, &o.res);
+            ok++;
+        } else {
+            outcome_fini(&last);
+            last = o;
+            memset(&o.res, 0, sizeof o.res);
+        }
+        outcome_fini(&o);
+    }
+    if (c->norgs && ok == (int)c->norgs) {
+        group_ok(c, g, now, NAN);
+    } else if (c->norgs) {
+        group_fail(g, now, &last);
+        if (g->status == SOURCE_DISABLED) {
+            for (size_t i = 0; i < c->norgs; i++) {
+                body_clear(&c->orgs[i].groups);
+            }
+        }
+    }
+    outcome_fini(&last);
+}
+
 /* ---- the snapshot ---- */
 
 static void emit_sources(struct coder *c, struct snapshot *s, double now)
@@ -846,6 +996,27 @@ static void emit_data(struct coder *c, struct snapshot *s, double now)
     }
 }
 
+static void emit_cost(struct coder *c, struct snapshot *s)
+{
+    struct err e;
+    bool have_list = c->g[G_COST].have_data && isfinite(c->sweep.done_at);
+    if (have_list) {
+        cost_tally_emit(&c->sweep.done, s, c->sweep.done_at);
+    }
+    if (!c->g[G_GROUPS].have_data) {
+        return;
+    }
+    s->cost.groups_at = c->g[G_GROUPS].last_ok;
+    for (size_t i = 0; i < c->norgs; i++) {
+        struct org_state *os = &c->orgs[i];
+        if (os->groups.text &&
+            coder_parse_cost_groups(s, os->org.name, os->groups.text, os->groups.len,
+                                    have_list ? &c->sweep.done : NULL, COST_MAX_GROUPS, &e)) {
+            mark_bad(c, G_GROUPS, "groups", &e);
+        }
+    }
+}
+
 static void coder_poll(void *state, struct snapshot *s, double now)
 {
     struct coder *c = state;
@@ -875,8 +1046,13 @@ static void coder_poll(void *state, struct snapshot *s, double now)
         if (group_due(&c->g[G_QUOTA], now)) {
             poll_quota(c, now);
         }
+        if (c->norgs && group_due(&c->g[G_GROUPS], now)) {
+            poll_groups(c, now);
+        }
+        poll_cost(c, now); /* last: it may use what is left of the budget */
     }
     emit_data(c, s, now);
+    emit_cost(c, s);
     emit_sources(c, s, now);
 }
 
@@ -912,6 +1088,8 @@ static void *coder_create(const struct config *cfg)
         [G_HEALTH] = fmax(base, HEALTH_REFRESH_S), /* cached server-side for 10 min */
         [G_STATS] = fmax(base, 300),               /* deployment stats refresh every ~5 min */
         [G_QUOTA] = fmax(base, 900),
+        [G_COST] = fmax(base, cfg->cost_interval_s > 0 ? cfg->cost_interval_s : 900),
+        [G_GROUPS] = fmax(base, cfg->cost_interval_s > 0 ? cfg->cost_interval_s : 900),
     };
     for (int i = 0; i < G_N; i++) {
         struct group *g = &c->g[i];
@@ -925,6 +1103,9 @@ static void *coder_create(const struct config *cfg)
     c->daemons_offline_param = true;
     c->premium = c->proxies_entitled = c->ha_entitled = TRI_UNKNOWN;
     c->health_time = NAN;
+    c->hours = (struct cost_hours){cfg->off_peak_start_h, cfg->off_peak_end_h,
+                                   cfg->off_peak_weekends};
+    c->sweep.done_at = NAN;
     c->users_total = c->users_active = c->ws_total = c->ws_running = c->ws_failed = NAN;
     return c;
 }
@@ -953,7 +1134,10 @@ static void coder_destroy(void *state)
         body_clear(&c->orgs[i].daemons);
         body_clear(&c->orgs[i].jobs);
         body_clear(&c->orgs[i].quota);
+        body_clear(&c->orgs[i].groups);
     }
+    cost_tally_fini(&c->sweep.cur);
+    cost_tally_fini(&c->sweep.done);
     http_client_free(c->http);
     if (c->token) {
         memset(c->token, 0, strlen(c->token));

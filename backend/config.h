@@ -78,6 +78,13 @@ struct config {
     /* Prometheus: the range of rate() and of histogram rates in the
      * poller's queries (default 300 s, like rate(...[5m])) */
     double prometheus_rate_window_s;
+    /* Cost control ([cost], docs/config.md): how often the running
+     * workspaces are listed (default 900 s; never faster than the base
+     * interval), and the off-peak hours in local time: [start, end) wrapping
+     * midnight (default 19-7; start == end: none), plus whole weekends. */
+    double cost_interval_s;
+    int off_peak_start_h, off_peak_end_h;
+    bool off_peak_weekends;
 };
 
 /* Fills cfg with defaults (no source configured, default cadences). */
