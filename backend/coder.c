@@ -36,18 +36,18 @@
 #include <string.h>
 #include <time.h>
 
-#define CODER_MAX_ORGS     32
-#define CODER_JOB_LIMIT    500
-#define CODER_DAEMON_LIMIT 1000
-#define CODER_JOBS_KEPT    2000
-#define RECHECK_DISABLED_S 600.0
-#define HEALTH_REFRESH_S   600.0 /* CODER_HEALTH_CHECK_REFRESH default */
-#define HEALTH_STALE_S     1800.0
-#define BACKOFF_CAP_S      300.0
-#define COST_PAGE          100    /* workspaces per page of the running list */
-#define COST_PAGES_PER_POLL  20     /* pages per poll: a sweep spreads over polls */
-#define COST_MAX_LISTED    100000 /* a sweep stops here (numbers are lower bounds) */
-#define COST_MAX_GROUPS    256    /* quota groups kept per organization */
+#define CODER_MAX_ORGS      32
+#define CODER_JOB_LIMIT     500
+#define CODER_DAEMON_LIMIT  1000
+#define CODER_JOBS_KEPT     2000
+#define RECHECK_DISABLED_S  600.0
+#define HEALTH_REFRESH_S    600.0 /* CODER_HEALTH_CHECK_REFRESH default */
+#define HEALTH_STALE_S      1800.0
+#define BACKOFF_CAP_S       300.0
+#define COST_PAGE           100    /* workspaces per page of the running list */
+#define COST_PAGES_PER_POLL 20     /* pages per poll: a sweep spreads over polls */
+#define COST_MAX_LISTED     100000 /* a sweep stops here (numbers are lower bounds) */
+#define COST_MAX_GROUPS     256    /* quota groups kept per organization */
 
 enum group_id {
     G_API,
@@ -63,9 +63,9 @@ enum group_id {
 };
 
 static const char *const group_names[G_N] = {
-    CODER_SRC_API,    CODER_SRC_REPLICAS, CODER_SRC_PROVISIONERS, CODER_SRC_PROXIES,
-    CODER_SRC_HEALTH, CODER_SRC_STATS,    CODER_SRC_QUOTA,        CODER_SRC_COST,
-    CODER_SRC_GROUPS,
+    CODER_SRC_API,     CODER_SRC_REPLICAS, CODER_SRC_PROVISIONERS,
+    CODER_SRC_PROXIES, CODER_SRC_HEALTH,   CODER_SRC_STATS,
+    CODER_SRC_QUOTA,   CODER_SRC_COST,     CODER_SRC_GROUPS,
 };
 
 struct body {
@@ -1103,8 +1103,8 @@ static void *coder_create(const struct config *cfg)
     c->daemons_offline_param = true;
     c->premium = c->proxies_entitled = c->ha_entitled = TRI_UNKNOWN;
     c->health_time = NAN;
-    c->hours = (struct cost_hours){cfg->off_peak_start_h, cfg->off_peak_end_h,
-                                   cfg->off_peak_weekends};
+    c->hours =
+        (struct cost_hours){cfg->off_peak_start_h, cfg->off_peak_end_h, cfg->off_peak_weekends};
     c->sweep.done_at = NAN;
     c->users_total = c->users_active = c->ws_total = c->ws_running = c->ws_failed = NAN;
     return c;

@@ -739,8 +739,8 @@ int coder_parse_running_page(const char *body, size_t len, double off_peak_end,
             continue; /* changed state between the filter and the page */
         }
         double ttl = jnum(w, "ttl_ms");
-        bool autostop = time_set(lb, "deadline") || time_set(lb, "max_deadline") ||
-                        (isfinite(ttl) && ttl > 0);
+        bool autostop =
+            time_set(lb, "deadline") || time_set(lb, "max_deadline") || (isfinite(ttl) && ttl > 0);
         cost_tally_add(t, coder_parse_time(jstr(lb, "created_at")), off_peak_end, autostop,
                        jnum(lb, "daily_cost"), jstr(w, "organization_id"), jstr(w, "owner_id"));
     }

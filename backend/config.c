@@ -590,8 +590,9 @@ static int file_handler(void *user, const char *section, const char *key, const 
         }
         if (sscanf(value, "%d-%d%n", &a, &b, &used) != 2 || value[used] != '\0' || a < 0 ||
             a > 23 || b < 0 || b > 23) {
-            return file_error(fp, "bad cost.off_peak_hours '%s' (e.g. 19-7: from 19:00 to 07:00, "
-                                  "or none)",
+            return file_error(fp,
+                              "bad cost.off_peak_hours '%s' (e.g. 19-7: from 19:00 to 07:00, "
+                              "or none)",
                               value);
         }
         cfg->off_peak_start_h = a;

@@ -39,7 +39,7 @@ struct cost_owner {
 /* One listing of running workspaces, accumulated page by page. */
 struct cost_tally {
     double running, off_peak, without_autostop, daily_cost;
-    size_t cost_seen; /* workspaces that reported a daily_cost */
+    size_t cost_seen;          /* workspaces that reported a daily_cost */
     struct cost_owner *owners; /* sorted by (org, owner) after cost_tally_finish */
     size_t nowners, cap_owners;
 };

@@ -62,6 +62,13 @@ struct sim_opts {
     double stats_delay_s;    /* deployment stats answer 400 this long after start */
     double health_compute_s; /* /debug/health is 404 this long into each 10 min window */
     double start_epoch;      /* sim time at start, unix seconds */
+    /* Cost control (tests/sim/sim_cost.c). */
+    double off_peak_share;    /* running workspaces left on since before the last off-peak */
+    double no_autostop_share; /* workspaces with no TTL and no deadline */
+    int off_peak_start_h, off_peak_end_h; /* UTC hours [start, end) plus weekends */
+    int gpu_cost;                         /* daily_cost of a gpu-users member's workspace */
+    bool no_ws_drift;                     /* running count stays at the preset's */
+    bool off_peak_weekdays_only;          /* weekends are not off-peak */
 };
 
 struct sim_tags {
@@ -324,5 +331,19 @@ void sim_proxy_handle(struct sim *s, int index, struct sim_req *q, struct sim_re
 extern const char sim_tpl_workspace[];
 extern const char sim_tpl_template[];
 extern const char sim_tpl_health[];
+
+/* Cost control: how many members the gpu-users group of the default org has
+ * (users 1..SIM_GPU_MEMBERS). */
+#define SIM_GPU_MEMBERS 4
+
+/* Patches workspace i (its JSON w, a copy of the template) with its owner,
+ * autostop settings, build start and daily cost; running says whether it is
+ * listed as running. Caller holds s->mu or reads only immutable options and
+ * sim_now. */
+void sim_cost_workspace(struct sim *s, long i, bool running, json_t *w);
+/* The cost section of /__sim/truth (caller holds s->mu). */
+json_t *sim_cost_truth(struct sim *s);
+/* The id of simulated user u (what /users and group members say). */
+void sim_user_id(long u, char out[40]);
 
 #endif

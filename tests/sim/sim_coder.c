@@ -929,6 +929,7 @@ static json_t *workspace_json(struct sim *s, long i, const char *status, json_t 
     json_t *md = json_object_get(job, "metadata");
     json_object_set_new(md, "workspace_id", json_string(id));
     json_object_set_new(md, "workspace_name", json_string(name));
+    sim_cost_workspace(s, i, run, w);
     return w;
 }
 
@@ -980,6 +981,7 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
     }
     json_t *tpl = json_loads(sim_tpl_workspace, JSON_PRESERVE_ORDER, NULL);
     json_t *arr = json_array();
+    pthread_mutex_lock(&s->mu); /* sim_cost_workspace reads the clock */
     for (long i = offset; tpl && i < count && i < offset + limit; i++) {
         const char *wst = st;
         if (!wst) {
@@ -988,6 +990,7 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
         }
         json_array_append_new(arr, workspace_json(s, i, wst, tpl));
     }
+    pthread_mutex_unlock(&s->mu);
     json_decref(tpl);
     json_t *o = json_object();
     json_object_set_new(o, "workspaces", arr);
@@ -1047,12 +1050,19 @@ static void h_groups(struct sim *s, struct sim_reply *r, int org, enum role role
                                                  : "0b2c4d6e-8f01-4234-9567-89abcdef0123"));
         json_object_set_new(g, "name", json_string("gpu-users"));
         json_object_set_new(g, "display_name", json_string("GPU Users"));
-        json_t *m = user_json(1, "active", false);
-        json_object_del(m, "has_ai_seat");
-        json_object_del(m, "organization_ids");
-        json_object_del(m, "roles");
-        json_object_set_new(g, "members", json_pack("[o]", m));
-        json_object_set_new(g, "total_member_count", json_integer(1));
+        /* The default org's gpu-users are users 1..SIM_GPU_MEMBERS (their
+         * workspaces cost --gpu-cost credits a day, sim_cost.c). */
+        json_t *members = json_array();
+        int nm = org == 0 ? SIM_GPU_MEMBERS : 1;
+        for (int k = 1; k <= nm; k++) {
+            json_t *m = user_json(k, "active", false);
+            json_object_del(m, "has_ai_seat");
+            json_object_del(m, "organization_ids");
+            json_object_del(m, "roles");
+            json_array_append_new(members, m);
+        }
+        json_object_set_new(g, "members", members);
+        json_object_set_new(g, "total_member_count", json_integer(nm));
         json_object_set_new(g, "quota_allowance", json_integer(40));
         json_object_set_new(g, "source", json_string("oidc"));
         json_array_append_new(arr, g);
