@@ -46,6 +46,12 @@ struct advisor_thresholds {
     double forecast_crit_days;
     double utilisation_warn; /* coderd CPU/memory used / available */
     double utilisation_crit;
+    /* Cost control (rules cost.*) */
+    double cost_min_running;      /* cost shares are judged from this many running workspaces */
+    double cost_no_autostop_info; /* share of running workspaces without any autostop */
+    double cost_off_peak_info;    /* share of all workspaces running through off-peak hours */
+    double quota_group_warn;      /* a group's members' consumption of its quota pool */
+    double quota_group_crit;
 };
 
 /* One threshold's name, default and description, for docs and --help. */
