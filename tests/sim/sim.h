@@ -173,6 +173,7 @@ struct sim_reqlog {
     char method[8];
     char path[160];
     int status;
+    char query[160]; /* decoded "k=v&k=v", in request order; "" if none */
 };
 
 struct sim_ratebucket {
