@@ -23,6 +23,11 @@
  *   running workspaces (q=status:running), page by page, at the slow cost
  *   cadence ([cost] interval, default 15 min), and a sweep that outlasts a
  *   poll's time budget resumes on the next poll instead of starting over.
+ *
+ * Cost control (groups CODER_SRC_COST and CODER_SRC_GROUPS) is a second
+ * source, coder_cost_source_ops: the same module with its own state, polled
+ * on its own thread, so that a long list never delays the chain of fast
+ * pollers (a metrics scrape taken late skews the rates computed from it).
  */
 #include "backend/coder.h"
 
@@ -45,7 +50,7 @@
 #define HEALTH_STALE_S      1800.0
 #define BACKOFF_CAP_S       300.0
 #define COST_PAGE           100    /* workspaces per page of the running list */
-#define COST_PAGES_PER_POLL 20     /* pages per poll: a sweep spreads over polls */
+#define COST_PAGES_PER_POLL 100    /* pages per poll (and the time budget): long lists span polls */
 #define COST_MAX_LISTED     100000 /* a sweep stops here (numbers are lower bounds) */
 #define COST_MAX_GROUPS     256    /* quota groups kept per organization */
 
@@ -126,6 +131,7 @@ struct coder {
     double jobs_missing_until; /* no job list on this build: ask again after this */
     struct cost_hours hours;
     struct cost_sweep sweep;
+    bool cost_only; /* coder_cost_source_ops: only G_COST and G_GROUPS */
 };
 
 static double mono_now(void)
@@ -347,6 +353,49 @@ static void group_skip(struct group *g, const struct outcome *o)
     }
 }
 
+/* Reads the organizations, keeping the cached bodies of those still there;
+ * false with the failed request in *o (the caller finishes it). */
+static bool load_orgs(struct coder *c, struct outcome *o)
+{
+    coder_get(c, "/api/v2/organizations", o);
+    if (!o->ok) {
+        return false;
+    }
+    struct coder_org orgs[CODER_MAX_ORGS];
+    size_t n = 0;
+    struct err e;
+    if (coder_parse_organizations(o->res.body, o->res.body_len, orgs, CODER_MAX_ORGS, &n, &e) !=
+        0) {
+        o->ok = 0;
+        o->reason = REASON_BAD_RESPONSE;
+        snprintf(o->msg, sizeof o->msg, "organizations: %s", e.msg);
+        return false;
+    }
+    outcome_fini(o);
+    /* Keep the cached bodies of organizations that are still there. */
+    struct org_state next[CODER_MAX_ORGS];
+    memset(next, 0, sizeof next);
+    for (size_t i = 0; i < n; i++) {
+        next[i].org = orgs[i];
+        for (size_t k = 0; k < c->norgs; k++) {
+            if (strcmp(c->orgs[k].org.id, orgs[i].id) == 0) {
+                next[i] = c->orgs[k];
+                next[i].org = orgs[i];
+                memset(&c->orgs[k], 0, sizeof c->orgs[k]);
+            }
+        }
+    }
+    for (size_t k = 0; k < c->norgs; k++) {
+        body_clear(&c->orgs[k].daemons);
+        body_clear(&c->orgs[k].jobs);
+        body_clear(&c->orgs[k].quota);
+        body_clear(&c->orgs[k].groups);
+    }
+    memcpy(c->orgs, next, sizeof next);
+    c->norgs = n;
+    return true;
+}
+
 static void poll_api(struct coder *c, double now)
 {
     struct group *g = &c->g[G_API];
@@ -380,45 +429,11 @@ static void poll_api(struct coder *c, double now)
         }
         outcome_fini(&o);
 
-        coder_get(c, "/api/v2/organizations", &o);
-        if (!o.ok) {
+        if (!load_orgs(c, &o)) {
             group_fail(g, now, &o);
             outcome_fini(&o);
             return;
         }
-        struct coder_org orgs[CODER_MAX_ORGS];
-        size_t n = 0;
-        struct err e;
-        if (coder_parse_organizations(o.res.body, o.res.body_len, orgs, CODER_MAX_ORGS, &n, &e) !=
-            0) {
-            o.reason = REASON_BAD_RESPONSE;
-            snprintf(o.msg, sizeof o.msg, "organizations: %s", e.msg);
-            group_fail(g, now, &o);
-            outcome_fini(&o);
-            return;
-        }
-        outcome_fini(&o);
-        /* Keep the cached bodies of organizations that are still there. */
-        struct org_state next[CODER_MAX_ORGS];
-        memset(next, 0, sizeof next);
-        for (size_t i = 0; i < n; i++) {
-            next[i].org = orgs[i];
-            for (size_t k = 0; k < c->norgs; k++) {
-                if (strcmp(c->orgs[k].org.id, orgs[i].id) == 0) {
-                    next[i] = c->orgs[k];
-                    next[i].org = orgs[i];
-                    memset(&c->orgs[k], 0, sizeof c->orgs[k]);
-                }
-            }
-        }
-        for (size_t k = 0; k < c->norgs; k++) {
-            body_clear(&c->orgs[k].daemons);
-            body_clear(&c->orgs[k].jobs);
-            body_clear(&c->orgs[k].quota);
-            body_clear(&c->orgs[k].groups);
-        }
-        memcpy(c->orgs, next, sizeof next);
-        c->norgs = n;
     }
     group_ok(c, g, now, latency);
 }
@@ -762,7 +777,7 @@ static void poll_cost(struct coder *c, double now)
     }
     double latency = 0;
     for (int page = 0; page < COST_PAGES_PER_POLL; page++) {
-        if (c->deadline - mono_now() < fmin(c->timeout_s, 5.0)) {
+        if (c->deadline - mono_now() < fmin(c->timeout_s / 2, 5.0)) {
             return; /* out of this poll's budget: resume next poll */
         }
         char path[160];
@@ -858,10 +873,19 @@ static void poll_groups(struct coder *c, double now)
 
 /* ---- the snapshot ---- */
 
+/* The groups the cost source polls; the main source polls the others. */
+static bool group_mine(const struct coder *c, int gi)
+{
+    return (gi == G_COST || gi == G_GROUPS) == c->cost_only;
+}
+
 static void emit_sources(struct coder *c, struct snapshot *s, double now)
 {
     for (int i = 0; i < G_N; i++) {
         struct group *g = &c->g[i];
+        if (!group_mine(c, i)) {
+            continue;
+        }
         struct source_state *st = snapshot_add_source(s, group_names[i], "coder");
         enum source_status status = g->status;
         char buf[ERR_MSG_MAX];
@@ -1017,9 +1041,38 @@ static void emit_cost(struct coder *c, struct snapshot *s)
     }
 }
 
+/* The cost source's poll: the organizations when unknown (or every
+ * RECHECK_DISABLED_S), the groups and the running list when due, within one
+ * request timeout so that the collector never abandons it. */
+static void cost_poll(struct coder *c, struct snapshot *s, double now)
+{
+    c->deadline = mono_now() + c->timeout_s;
+    if (c->norgs == 0 || now >= c->entitlements_next) {
+        struct outcome o;
+        if (load_orgs(c, &o)) {
+            c->entitlements_next = now + RECHECK_DISABLED_S;
+        } else if (group_due(&c->g[G_GROUPS], now)) {
+            group_fail(&c->g[G_GROUPS], now, &o);
+            outcome_fini(&o);
+        } else {
+            outcome_fini(&o);
+        }
+    }
+    if (c->norgs && group_due(&c->g[G_GROUPS], now)) {
+        poll_groups(c, now);
+    }
+    poll_cost(c, now);
+    emit_cost(c, s);
+    emit_sources(c, s, now);
+}
+
 static void coder_poll(void *state, struct snapshot *s, double now)
 {
     struct coder *c = state;
+    if (c->cost_only) {
+        cost_poll(c, s, now);
+        return;
+    }
     c->deadline = mono_now() + 2 * c->timeout_s;
     struct group *api = &c->g[G_API];
     if (group_due(api, now)) {
@@ -1046,22 +1099,30 @@ static void coder_poll(void *state, struct snapshot *s, double now)
         if (group_due(&c->g[G_QUOTA], now)) {
             poll_quota(c, now);
         }
-        if (c->norgs && group_due(&c->g[G_GROUPS], now)) {
-            poll_groups(c, now);
-        }
-        poll_cost(c, now); /* last: it may use what is left of the budget */
     }
     emit_data(c, s, now);
-    emit_cost(c, s);
     emit_sources(c, s, now);
 }
 
+static void *coder_new(const struct config *cfg, bool cost_only);
+
 static void *coder_create(const struct config *cfg)
+{
+    return coder_new(cfg, false);
+}
+
+static void *coder_cost_create(const struct config *cfg)
+{
+    return coder_new(cfg, true);
+}
+
+static void *coder_new(const struct config *cfg, bool cost_only)
 {
     if (!cfg->coder_url || !cfg->coder_url[0]) {
         return NULL;
     }
     struct coder *c = xcalloc(1, sizeof *c);
+    c->cost_only = cost_only;
     c->base = xstrdup(cfg->coder_url);
     size_t n = strlen(c->base);
     while (n > 0 && c->base[n - 1] == '/') {
@@ -1152,5 +1213,14 @@ const struct source_ops coder_source_ops = {
     .create = coder_create,
     .poll = coder_poll,
     .add_disabled = coder_add_disabled,
+    .destroy = coder_destroy,
+};
+
+/* Without a Coder URL the main source's "coder-api" says how to enable it. */
+const struct source_ops coder_cost_source_ops = {
+    .kind = "coder-cost",
+    .create = coder_cost_create,
+    .poll = coder_poll,
+    .add_disabled = NULL,
     .destroy = coder_destroy,
 };

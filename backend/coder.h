@@ -26,6 +26,10 @@
 #define CODER_SRC_COST         "coder-cost"         /* running workspaces, slow paginated list */
 #define CODER_SRC_GROUPS       "coder-groups"       /* groups' quota allowances (premium) */
 
+/* Cost control (CODER_SRC_COST, CODER_SRC_GROUPS) as a source of its own,
+ * polled on its own thread beside the chain (docs/cost.md). */
+extern const struct source_ops coder_cost_source_ops;
+
 /* Parses an RFC 3339 time ("2026-07-14T09:30:09.551870Z", "+02:00" offsets)
  * into Unix seconds; NAN for NULL, garbage, or Go's zero time (year 1). */
 double coder_parse_time(const char *s);

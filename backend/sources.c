@@ -7,6 +7,7 @@
  */
 #include "backend/sources.h"
 
+#include "backend/coder.h"
 #include "backend/promapi.h"
 
 const struct source_ops *const sources_list[] = {
@@ -17,6 +18,7 @@ const struct source_ops *const sources_list[] = {
     &proxyhealth_source_ops,
     &postgres_source_ops,
     &kubernetes_source_ops,
+    &coder_cost_source_ops, /* the slow running-workspace list, on a thread of its own */
     NULL,
 };
 

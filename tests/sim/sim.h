@@ -338,10 +338,11 @@ extern const char sim_tpl_health[];
 #define SIM_GPU_MEMBERS 4
 
 /* Patches workspace i (its JSON w, a copy of the template) with its owner,
- * autostop settings, build start and daily cost; running says whether it is
- * listed as running. Caller holds s->mu or reads only immutable options and
- * sim_now. */
-void sim_cost_workspace(struct sim *s, long i, bool running, json_t *w);
+ * autostop settings, build start and daily cost, as of simulated time now
+ * with `users` active users; running says whether it is listed as running.
+ * Reads only s's immutable options: no lock needed. */
+void sim_cost_workspace(const struct sim *s, double now, long users, long i, bool running,
+                        json_t *w);
 /* The cost section of /__sim/truth (caller holds s->mu). */
 json_t *sim_cost_truth(struct sim *s);
 /* The id of simulated user u (what /users and group members say). */

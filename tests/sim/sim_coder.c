@@ -899,7 +899,8 @@ static void h_users(struct sim *s, struct sim_req *q, struct sim_reply *r, enum 
     sim_reply_json(r, 200, o);
 }
 
-static json_t *workspace_json(struct sim *s, long i, const char *status, json_t *tpl)
+static json_t *workspace_json(struct sim *s, long i, const char *status, json_t *tpl, double now,
+                              long users)
 {
     json_t *w = json_deep_copy(tpl);
     char id[40], name[32], owner[32], bid[40];
@@ -907,7 +908,7 @@ static json_t *workspace_json(struct sim *s, long i, const char *status, json_t 
     sim_uuid(&seed, id);
     sim_uuid(&seed, bid);
     snprintf(name, sizeof name, "ws-%05ld", i);
-    snprintf(owner, sizeof owner, "user%05ld", i % (s->users_active ? s->users_active : 1));
+    snprintf(owner, sizeof owner, "user%05ld", i % (users ? users : 1));
     json_object_set_new(w, "id", json_string(id));
     json_object_set_new(w, "name", json_string(name));
     json_object_set_new(w, "owner_name", json_string(owner));
@@ -929,7 +930,7 @@ static json_t *workspace_json(struct sim *s, long i, const char *status, json_t 
     json_t *md = json_object_get(job, "metadata");
     json_object_set_new(md, "workspace_id", json_string(id));
     json_object_set_new(md, "workspace_name", json_string(name));
-    sim_cost_workspace(s, i, run, w);
+    sim_cost_workspace(s, now, users, i, run, w);
     return w;
 }
 
@@ -941,6 +942,8 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
     const char *owner = q_get(qs, "owner", ov);
     pthread_mutex_lock(&s->mu);
     long total = s->workspaces_total, count = total;
+    double now = s->sim_now;
+    long users = s->users_active;
     struct {
         const char *n;
         long c;
@@ -981,16 +984,14 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
     }
     json_t *tpl = json_loads(sim_tpl_workspace, JSON_PRESERVE_ORDER, NULL);
     json_t *arr = json_array();
-    pthread_mutex_lock(&s->mu); /* sim_cost_workspace reads the clock */
     for (long i = offset; tpl && i < count && i < offset + limit; i++) {
         const char *wst = st;
         if (!wst) {
             /* unfiltered: the same order as the metrics, running ones first */
             wst = i < by[0].c ? "running" : i < by[0].c + by[2].c ? "failed" : "stopped";
         }
-        json_array_append_new(arr, workspace_json(s, i, wst, tpl));
+        json_array_append_new(arr, workspace_json(s, i, wst, tpl, now, users));
     }
-    pthread_mutex_unlock(&s->mu);
     json_decref(tpl);
     json_t *o = json_object();
     json_object_set_new(o, "workspaces", arr);

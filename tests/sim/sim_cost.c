@@ -33,11 +33,11 @@ void sim_user_id(long u, char out[40])
     sim_uuid(&seed, out);
 }
 
-static void ws_cost(const struct sim *s, long i, struct ws_cost *c)
+static void ws_cost(const struct sim *s, long users, long i, struct ws_cost *c)
 {
     uint64_t h = s->o.seed * 0x9E3779B97F4A7C15ULL + (uint64_t)i * 0xBF58476D1CE4E5B9ULL + 13;
     double u1 = sim_randf(&h), u2 = sim_randf(&h);
-    c->owner = i % (s->users_active > 0 ? s->users_active : 1);
+    c->owner = i % (users > 0 ? users : 1);
     c->left_on = u1 < s->o.off_peak_share;
     c->autostop = !(u2 < s->o.no_autostop_share);
     c->daily_cost = 1 + (int)(sim_rand(&h) % 4);
@@ -74,27 +74,28 @@ static double last_off_peak(const struct sim *s, double now)
     return hour;
 }
 
-static double run_start(const struct sim *s, long i, const struct ws_cost *c)
+static double run_start(const struct sim *s, double now, long i, const struct ws_cost *c)
 {
     if (c->left_on) {
-        return s->sim_now - EIGHT_DAYS_S - (double)(i % 600);
+        return now - EIGHT_DAYS_S - (double)(i % 600);
     }
-    double end = last_off_peak(s, s->sim_now);
-    double t = s->sim_now - 600;
-    return t > end + 1 ? t : fmin(end + 1, s->sim_now);
+    double end = last_off_peak(s, now);
+    double t = now - 600;
+    return t > end + 1 ? t : fmin(end + 1, now);
 }
 
-void sim_cost_workspace(struct sim *s, long i, bool running, json_t *w)
+void sim_cost_workspace(const struct sim *s, double now, long users, long i, bool running,
+                        json_t *w)
 {
     struct ws_cost c;
-    ws_cost(s, i, &c);
+    ws_cost(s, users, i, &c);
     char uid[40], tb[40];
     sim_user_id(c.owner, uid);
     json_object_set_new(w, "owner_id", json_string(uid));
     json_t *lb = json_object_get(w, "latest_build");
     json_object_set_new(lb, "workspace_owner_id", json_string(uid));
     json_object_set_new(lb, "daily_cost", json_integer(c.daily_cost));
-    double start = running ? run_start(s, i, &c) : s->sim_now - 86400;
+    double start = running ? run_start(s, now, i, &c) : now - 86400;
     sim_time_fmt(start, tb);
     json_object_set_new(lb, "created_at", json_string(tb));
     json_object_set_new(lb, "max_deadline", json_null());
@@ -109,7 +110,7 @@ void sim_cost_workspace(struct sim *s, long i, bool running, json_t *w)
     if (running) {
         /* Activity bumps the deadline: an hour ahead if 8 h have passed. */
         double dl = start + 8 * 3600;
-        sim_time_fmt(dl > s->sim_now ? dl : s->sim_now + 3600, tb);
+        sim_time_fmt(dl > now ? dl : now + 3600, tb);
         json_object_set_new(lb, "deadline", json_string(tb));
     } else {
         json_object_set_new(lb, "deadline", json_null());
@@ -131,8 +132,8 @@ json_t *sim_cost_truth(struct sim *s)
     double end = last_off_peak(s, s->sim_now);
     for (long i = 0; i < running; i++) {
         struct ws_cost c;
-        ws_cost(s, i, &c);
-        off += run_start(s, i, &c) < end;
+        ws_cost(s, s->users_active, i, &c);
+        off += run_start(s, s->sim_now, i, &c) < end;
         no_stop += !c.autostop;
         cost += c.daily_cost;
         if (c.owner >= 1 && c.owner <= SIM_GPU_MEMBERS) {

@@ -278,7 +278,7 @@ static size_t list_pages(struct loopsrv *srv, size_t *bad)
 static struct snapshot *poll_at(void *st, double now)
 {
     struct snapshot *s = snapshot_new(now);
-    coder_source_ops.poll(st, s, now);
+    coder_cost_source_ops.poll(st, s, now);
     return s;
 }
 
@@ -301,7 +301,7 @@ TEST(cost_poller_pages_cadence_and_groups)
     struct loopsrv *srv = loopsrv_start(handler, &f);
     CHECK(srv != NULL);
     struct config cfg = cfg_for(loopsrv_url(srv));
-    void *st = coder_source_ops.create(&cfg);
+    void *st = coder_cost_source_ops.create(&cfg);
     struct snapshot *s = poll_at(st, now);
     size_t bad = 0;
     CHECK_INT(list_pages(srv, &bad), 3); /* 250 running: offsets 0, 100, 200 */
@@ -362,7 +362,40 @@ TEST(cost_poller_pages_cadence_and_groups)
     s = poll_at(st, now + 1815);
     CHECK_INT(list_pages(srv, &bad), 2); /* offset 0 and the failed 100, then nothing */
     snapshot_unref(s);
+    coder_cost_source_ops.destroy(st);
+    loopsrv_stop(srv);
+    fake_fini(&f);
+}
+
+TEST(cost_main_coder_source_never_lists)
+{
+    /* The chain's Coder poller counts workspaces but never lists them and
+     * says nothing about cost: that is the cost source's, on its own thread. */
+    utc();
+    double now = at("2026-07-14T09:30:30Z");
+    static struct fake f;
+    fake_init(&f, 250, now);
+    struct loopsrv *srv = loopsrv_start(handler, &f);
+    struct config cfg = cfg_for(loopsrv_url(srv));
+    void *st = coder_source_ops.create(&cfg);
+    struct snapshot *s = snapshot_new(now);
+    coder_source_ops.poll(st, s, now);
+    size_t bad = 0;
+    CHECK_INT(list_pages(srv, &bad), 0);
+    CHECK(snapshot_find_source(s, CODER_SRC_COST) == NULL);
+    CHECK(snapshot_find_source(s, CODER_SRC_GROUPS) == NULL);
+    CHECK(snapshot_find_source(s, CODER_SRC_API) != NULL);
+    CHECK(isnan(s->cost.listed_at));
+    snapshot_unref(s);
     coder_source_ops.destroy(st);
+    /* The cost source reports only its two parts. */
+    st = coder_cost_source_ops.create(&cfg);
+    s = snapshot_new(now);
+    coder_cost_source_ops.poll(st, s, now);
+    CHECK_INT(s->nsources, 2);
+    CHECK(snapshot_find_source(s, CODER_SRC_API) == NULL);
+    snapshot_unref(s);
+    coder_cost_source_ops.destroy(st);
     loopsrv_stop(srv);
     fake_fini(&f);
 }
@@ -376,7 +409,7 @@ TEST(cost_poller_groups_need_premium)
     f.groups_status = 403;
     struct loopsrv *srv = loopsrv_start(handler, &f);
     struct config cfg = cfg_for(loopsrv_url(srv));
-    void *st = coder_source_ops.create(&cfg);
+    void *st = coder_cost_source_ops.create(&cfg);
     struct snapshot *s = poll_at(st, now);
     const struct source_state *g = snapshot_find_source(s, CODER_SRC_GROUPS);
     CHECK(g != NULL);
@@ -391,7 +424,7 @@ TEST(cost_poller_groups_need_premium)
     CHECK_INT(snapshot_find_source(s, CODER_SRC_COST)->status, SOURCE_OK);
     CHECK_NEAR(s->cost.workspaces_running, 30, 0);
     snapshot_unref(s);
-    coder_source_ops.destroy(st);
+    coder_cost_source_ops.destroy(st);
     loopsrv_stop(srv);
     fake_fini(&f);
 }
