@@ -777,7 +777,8 @@ static void poll_cost(struct coder *c, double now)
     }
     double latency = 0;
     for (int page = 0; page < COST_PAGES_PER_POLL; page++) {
-        if (c->deadline - mono_now() < fmin(c->timeout_s / 2, 5.0)) {
+        double left = c->deadline - mono_now();
+        if (left < 0.5) {
             return; /* out of this poll's budget: resume next poll */
         }
         char path[160];
@@ -785,6 +786,12 @@ static void poll_cost(struct coder *c, double now)
                  COST_PAGE, sw->offset);
         struct outcome o;
         coder_get(c, path, &o);
+        if (!o.ok && o.reason == REASON_TIMEOUT && left < c->timeout_s / 2) {
+            /* Cut short by this poll's budget (it had less than half the
+             * request timeout), not by the server: the same page next poll. */
+            outcome_fini(&o);
+            return;
+        }
         size_t listed = 0;
         double count = NAN;
         struct err e;

@@ -153,6 +153,7 @@ struct fake {
     int nrunning;
     int groups_status; /* 200, or 403 (no licence) */
     int fail_offset;   /* a page at this offset answers 500 (-1: none) */
+    int page_delay_ms; /* each list page answers this late */
     double now;
     char *orgs, *groups, *buildinfo, *entitlements;
     size_t orgs_len, groups_len, buildinfo_len, entitlements_len;
@@ -214,6 +215,7 @@ static void handler(void *ctx, const struct loopsrv_req *rq, struct loopsrv_resp
                                          i > offset ? "," : "", w);
             }
             snprintf(f->body + used, sizeof f->body - used, "],\"count\":%d}", f->nrunning);
+            out->delay_ms = f->page_delay_ms;
         }
         out->status = 200;
         out->body = f->body;
@@ -394,6 +396,47 @@ TEST(cost_main_coder_source_never_lists)
     coder_cost_source_ops.poll(st, s, now);
     CHECK_INT(s->nsources, 2);
     CHECK(snapshot_find_source(s, CODER_SRC_API) == NULL);
+    snapshot_unref(s);
+    coder_cost_source_ops.destroy(st);
+    loopsrv_stop(srv);
+    fake_fini(&f);
+}
+
+TEST(cost_poller_list_spans_polls_within_budget)
+{
+    /* A slow server: 2500 running workspaces, pages of 100 taking 200 ms,
+     * a 3 s request timeout (the cost poll's whole budget). The list spreads
+     * over several polls, resuming where it stopped, and ends with the exact
+     * numbers; until then the source says "never" (no data yet), not error. */
+    utc();
+    double now = at("2026-07-14T09:30:30Z");
+    static struct fake f;
+    fake_init(&f, 2500, now);
+    f.page_delay_ms = 200;
+    struct loopsrv *srv = loopsrv_start(handler, &f);
+    struct config cfg = cfg_for(loopsrv_url(srv));
+    cfg.request_timeout_s = 3;
+    void *st = coder_cost_source_ops.create(&cfg);
+    struct snapshot *s = NULL;
+    int polls = 0, bad_status = 0;
+    for (; polls < 60; polls++) {
+        snapshot_unref(s);
+        s = poll_at(st, now + 15.0 * polls);
+        if (!isnan(s->cost.listed_at)) {
+            break;
+        }
+        bad_status += snapshot_find_source(s, CODER_SRC_COST)->status != SOURCE_NEVER;
+    }
+    CHECK(polls >= 1); /* 25 pages of 200 ms (at least) do not fit in one 3 s poll */
+    CHECK(polls < 60);
+    CHECK_INT(bad_status, 0);
+    CHECK_NEAR(s->cost.workspaces_running, 2500, 0);
+    CHECK_NEAR(s->cost.listed_at, now, 0); /* the list's start */
+    CHECK_INT(snapshot_find_source(s, CODER_SRC_COST)->status, SOURCE_OK);
+    size_t bad = 0, pages = list_pages(srv, &bad);
+    CHECK_INT(bad, 0);
+    /* Each page once, but for at most one cut short per poll. */
+    CHECK(pages >= 25 && pages <= 25 + (size_t)polls + 1);
     snapshot_unref(s);
     coder_cost_source_ops.destroy(st);
     loopsrv_stop(srv);
