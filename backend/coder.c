@@ -1048,25 +1048,29 @@ static void emit_cost(struct coder *c, struct snapshot *s)
     }
 }
 
-/* The cost source's poll: the organizations when unknown (or every
- * RECHECK_DISABLED_S), the groups and the running list when due, within one
- * request timeout so that the collector never abandons it. */
+/* The cost source's poll: with the groups when they are due, the
+ * organizations (when unknown, or every RECHECK_DISABLED_S), then the
+ * running list; within one request timeout so that the collector never
+ * abandons it. */
 static void cost_poll(struct coder *c, struct snapshot *s, double now)
 {
     c->deadline = mono_now() + c->timeout_s;
-    if (c->norgs == 0 || now >= c->entitlements_next) {
-        struct outcome o;
-        if (load_orgs(c, &o)) {
-            c->entitlements_next = now + RECHECK_DISABLED_S;
-        } else if (group_due(&c->g[G_GROUPS], now)) {
-            group_fail(&c->g[G_GROUPS], now, &o);
-            outcome_fini(&o);
-        } else {
-            outcome_fini(&o);
+    struct group *g = &c->g[G_GROUPS];
+    if (group_due(g, now)) {
+        bool orgs = c->norgs > 0;
+        if (!orgs || now >= c->entitlements_next) {
+            struct outcome o;
+            orgs = load_orgs(c, &o);
+            if (orgs) {
+                c->entitlements_next = now + RECHECK_DISABLED_S;
+            } else {
+                group_fail(g, now, &o); /* backs off: not asked again every poll */
+                outcome_fini(&o);
+            }
         }
-    }
-    if (c->norgs && group_due(&c->g[G_GROUPS], now)) {
-        poll_groups(c, now);
+        if (orgs && c->norgs) {
+            poll_groups(c, now);
+        }
     }
     poll_cost(c, now);
     emit_cost(c, s);
