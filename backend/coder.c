@@ -35,11 +35,13 @@
 #include "backend/provq.h"
 #include "backend/xalloc.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CODER_MAX_ORGS      32
 #define CODER_JOB_LIMIT     500
@@ -131,7 +133,8 @@ struct coder {
     double jobs_missing_until; /* no job list on this build: ask again after this */
     struct cost_hours hours;
     struct cost_sweep sweep;
-    bool cost_only; /* coder_cost_source_ops: only G_COST and G_GROUPS */
+    bool cost_only;   /* coder_cost_source_ops: only G_COST and G_GROUPS */
+    char stamp[1024]; /* when any scaletop here last listed this URL's workspaces; "" none */
 };
 
 static double mono_now(void)
@@ -755,6 +758,42 @@ static void poll_quota(struct coder *c, double now)
     outcome_fini(&last);
 }
 
+/* The time in a list stamp (NAN if none or unreadable). Every scaletop on
+ * this host that shares the history directory shares it, so one-shot
+ * commands run from cron (a `check` every minute) do not each list every
+ * running workspace: the cadence holds across processes. */
+static double stamp_read(const char *path)
+{
+    double t = NAN;
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (f) {
+        if (fscanf(f, "%lf", &t) != 1) {
+            t = NAN;
+        }
+        fclose(f);
+    }
+    return t;
+}
+
+/* Writes the stamp atomically (a temporary file renamed), 0600; best effort. */
+static void stamp_write(const char *path, double t)
+{
+    if (!path[0]) {
+        return;
+    }
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return;
+    }
+    int ok = dprintf(fd, "%.3f\n", t) > 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+    }
+}
+
 /* Lists running workspaces page by page. A sweep starts when the group is
  * due (its next start is one cadence later, whatever happens) and goes on
  * over as many polls as it needs, at most COST_PAGES_PER_POLL pages each. */
@@ -766,6 +805,22 @@ static void poll_cost(struct coder *c, double now)
         if (!group_due(g, now)) {
             return;
         }
+        double last = stamp_read(c->stamp);
+        if (isfinite(last) && now - last < g->every_s && last < now + 60) {
+            /* Another scaletop listed them a moment ago. */
+            g->next_due = last + g->every_s;
+            if (!g->have_data) {
+                g->status = SOURCE_DISABLED;
+                g->reason = REASON_RATE_LIMITED;
+                g->hint = "a `scaletop record` on this host keeps the cost numbers in its history";
+                snprintf(g->error, sizeof g->error,
+                         "running list taken %.0f s ago by another scaletop; the next in %.0f s "
+                         "([cost] interval)",
+                         now - last, last + g->every_s - now);
+            }
+            return;
+        }
+        stamp_write(c->stamp, now);
         sw->active = true;
         sw->offset = 0;
         sw->started = now;
@@ -1134,6 +1189,7 @@ static void *coder_new(const struct config *cfg, bool cost_only)
     }
     struct coder *c = xcalloc(1, sizeof *c);
     c->cost_only = cost_only;
+
     c->base = xstrdup(cfg->coder_url);
     size_t n = strlen(c->base);
     while (n > 0 && c->base[n - 1] == '/') {
@@ -1146,6 +1202,15 @@ static void *coder_new(const struct config *cfg, bool cost_only)
         c->token[strcspn(c->token, "\r\n\t ")] = '\0';
     }
     http_url_redact(c->base, c->display_url, sizeof c->display_url);
+    if (cost_only && cfg->db_path && strrchr(cfg->db_path, '/')) {
+        /* Beside the history file, one per Coder URL (FNV-1a of it). */
+        unsigned long long h = 1469598103934665603ULL;
+        for (const char *p = c->base; *p; p++) {
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        }
+        int dir = (int)(strrchr(cfg->db_path, '/') - cfg->db_path);
+        snprintf(c->stamp, sizeof c->stamp, "%.*s/cost-list-%016llx.stamp", dir, cfg->db_path, h);
+    }
     struct http_options o;
     http_options_from_config(&o, cfg);
     c->http = http_client_new(&o);

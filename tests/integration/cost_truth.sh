@@ -20,14 +20,16 @@ B=$(((H + 5) % 24))
 
 snap() { # snap NAME CONFIG OUT
     m "$1" .token >"$SCRATCH/$1.token"
-    "$SCALETOP" snapshot --format json --config "$2" --coder-url "$(m "$1" .coder_url)" \
+    "$SCALETOP" snapshot --format json --interval 1 --config "$2" --coder-url "$(m "$1" .coder_url)" \
         --token-file "$SCRATCH/$1.token" --db "$SCRATCH/$1.db" >"$3" 2>"$3.err"
 }
 
 sim_start t --preset 1k --seed 9 --ws-drift off --off-peak-hours "$A-$B" \
     --off-peak-weekends off --off-peak-share 0.3 --no-autostop-share 0.25 --gpu-cost 38 ||
     { fail cost_truth_sim "no manifest"; exit 1; }
-printf '[cost]\noff_peak_hours = %s-%s\noff_peak_weekends = false\n' "$A" "$B" >"$SCRATCH/peak.conf"
+# interval = 1s (and --interval 1): the snapshots below list again (the cadence holds across
+# processes, through a stamp beside the history file).
+printf '[cost]\ninterval = 1s\noff_peak_hours = %s-%s\noff_peak_weekends = false\n' "$A" "$B" >"$SCRATCH/peak.conf"
 snap t "$SCRATCH/peak.conf" "$SCRATCH/s.json" || fail cost_truth_snapshot "$(cat "$SCRATCH/s.json.err")"
 ctl t GET /truth | jq .cost >"$SCRATCH/truth.json"
 S=$SCRATCH/s.json
@@ -53,13 +55,13 @@ check_eq cost_truth_autostop_finding "$(jq -r '[.findings[] | select(.rule == "c
     .severity] | join(" ")' "$S")" "info"
 
 # While it is off-peak, every running workspace counts.
-printf '[cost]\noff_peak_hours = %s-%s\noff_peak_weekends = false\n' "$(((H + 23) % 24))" \
+printf '[cost]\ninterval = 1s\noff_peak_hours = %s-%s\noff_peak_weekends = false\n' "$(((H + 23) % 24))" \
     "$(((H + 3) % 24))" >"$SCRATCH/off.conf"
 snap t "$SCRATCH/off.conf" "$SCRATCH/o.json" || fail cost_truth_off_snapshot "$(cat "$SCRATCH/o.json.err")"
 check_eq cost_truth_all_running_off_peak "$(jq '.cost.running_off_peak' "$SCRATCH/o.json")" \
     "$(jq '.workspaces_running' "$W")"
 # No off-peak hours at all: unknown, not zero.
-printf '[cost]\noff_peak_hours = none\noff_peak_weekends = false\n' >"$SCRATCH/none.conf"
+printf '[cost]\ninterval = 1s\noff_peak_hours = none\noff_peak_weekends = false\n' >"$SCRATCH/none.conf"
 snap t "$SCRATCH/none.conf" "$SCRATCH/n.json" || fail cost_truth_none_snapshot "$(cat "$SCRATCH/n.json.err")"
 check_eq cost_truth_no_hours_unknown "$(jq -c '[.cost.running_off_peak, .cost.workspaces_running]' "$SCRATCH/n.json")" \
     "[null,$(jq '.workspaces_running' "$W")]"
@@ -74,3 +76,15 @@ check_eq cost_truth_unlicensed_running "$(jq '.cost.workspaces_running' "$SCRATC
     "$(ctl u GET /truth | jq .cost.workspaces_running)"
 check_eq cost_truth_unlicensed_cost_source "$(jq -r '.sources[] | select(.name == "coder-cost") | .status' \
     "$SCRATCH/snap-u.json")" ok
+
+# A second one-shot right after, with the default 15-minute interval: it
+# does not list again (a cron `check` every minute must not), and says why.
+printf '[cost]\noff_peak_hours = %s-%s\noff_peak_weekends = false\n' "$A" "$B" >"$SCRATCH/default.conf"
+ctl u DELETE /requests >/dev/null
+snap u "$SCRATCH/default.conf" "$SCRATCH/again-u.json" || fail cost_truth_again_snapshot "$(cat "$SCRATCH/again-u.json.err")"
+check_eq cost_truth_again_not_listed "$(ctl u GET /requests | jq '[.requests[] |
+    select(.path == "/api/v2/workspaces" and (.query | test("status:running")) and
+           (.query | test("limit=1(&|$)") | not))] | length')" 0
+check_eq cost_truth_again_says_why "$(jq -r '.sources[] | select(.name == "coder-cost") |
+    "\(.status) \(.reason) \(.error | test("by another scaletop"))"' "$SCRATCH/again-u.json")" \
+    "disabled rate_limited true"

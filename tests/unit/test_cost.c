@@ -443,6 +443,70 @@ TEST(cost_poller_list_spans_polls_within_budget)
     fake_fini(&f);
 }
 
+TEST(cost_cadence_holds_across_processes)
+{
+    /* A second scaletop (a cron `check`) with the same history directory
+     * does not list again within the interval: it says why, and lists once
+     * the interval is up. */
+    utc();
+    double now = at("2026-07-14T09:30:30Z");
+    static struct fake f;
+    fake_init(&f, 150, now);
+    struct loopsrv *srv = loopsrv_start(handler, &f);
+    char dir[] = "/tmp/scaletop-cost-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char db[128];
+    snprintf(db, sizeof db, "%s/history.db", dir);
+    struct config cfg = cfg_for(loopsrv_url(srv));
+    cfg.db_path = db;
+    void *first = coder_cost_source_ops.create(&cfg);
+    struct snapshot *s = poll_at(first, now);
+    size_t bad = 0;
+    CHECK_INT(list_pages(srv, &bad), 2);
+    CHECK_NEAR(s->cost.workspaces_running, 150, 0);
+    snapshot_unref(s);
+    coder_cost_source_ops.destroy(first);
+
+    loopsrv_reset(srv);
+    void *second = coder_cost_source_ops.create(&cfg);
+    s = poll_at(second, now + 60);
+    CHECK_INT(list_pages(srv, &bad), 0);
+    const struct source_state *cs = snapshot_find_source(s, CODER_SRC_COST);
+    CHECK(cs && cs->status == SOURCE_DISABLED && cs->reason == REASON_RATE_LIMITED);
+    CHECK(cs && cs->error && strstr(cs->error, "60 s ago by another scaletop") != NULL);
+    CHECK(isnan(s->cost.workspaces_running));
+    snapshot_unref(s);
+    s = poll_at(second, now + 900);
+    CHECK_INT(list_pages(srv, &bad), 2);
+    CHECK_INT(snapshot_find_source(s, CODER_SRC_COST)->status, SOURCE_OK);
+    CHECK_NEAR(s->cost.workspaces_running, 150, 0);
+    snapshot_unref(s);
+    coder_cost_source_ops.destroy(second);
+    /* Another Coder URL has its own stamp (a trailing slash is the same). */
+    char other[200];
+    snprintf(other, sizeof other, "%s/", loopsrv_url(srv));
+    cfg.coder_url = other;
+    void *same = coder_cost_source_ops.create(&cfg);
+    loopsrv_reset(srv);
+    s = poll_at(same, now + 960);
+    CHECK_INT(list_pages(srv, &bad), 0);
+    snapshot_unref(s);
+    coder_cost_source_ops.destroy(same);
+    snprintf(other, sizeof other, "http://localhost:%s", strrchr(loopsrv_url(srv), ':') + 1);
+    cfg.coder_url = other;
+    void *third = coder_cost_source_ops.create(&cfg);
+    loopsrv_reset(srv);
+    s = poll_at(third, now + 960);
+    CHECK_INT(list_pages(srv, &bad), 2);
+    snapshot_unref(s);
+    coder_cost_source_ops.destroy(third);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+    loopsrv_stop(srv);
+    fake_fini(&f);
+}
+
 TEST(cost_poller_groups_need_premium)
 {
     utc();
