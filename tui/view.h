@@ -23,6 +23,8 @@ struct view {
     struct pane_ctx ctx;  /* history, window and thresholds handed to every pane */
     struct prompt prompt; /* the footer's prompt ("go to time", "mark"), kind NONE if closed */
     char message[200];    /* a one-line answer in the footer until the next key; "" for none */
+    struct series_tally *tally; /* ctx.series reads through it: each pane is labelled with
+                                   where its history came from; NULL for no labels */
 };
 
 enum view_action {
