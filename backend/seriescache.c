@@ -54,12 +54,14 @@ static void destroy(struct seriescache *c)
     while (c->ne) {
         entry_drop(c, c->ne - 1);
     }
-    if (c->free_slow) {
-        c->free_slow(c->slow.ctx);
-    }
+    seriescache_fn free_slow = c->free_slow;
+    void *slow = c->slow.ctx;
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
+    if (free_slow) {
+        free_slow(slow);
+    }
 }
 
 /* Drops one reference (mu held, released here); frees c on the last. */

@@ -43,7 +43,7 @@
 
 struct app {
     struct app_opts opts; /* opts.prometheus: NULL once handed to the loop's cache */
-    int wake[2]; /* read end, write end; non-blocking, close-on-exec */
+    int wake[2];          /* read end, write end; non-blocking, close-on-exec */
     int signal;
 };
 
@@ -154,8 +154,8 @@ static double now_real(void)
 struct shown {
     struct snapshot *snap; /* owned reference, NULL before the first */
     struct timetravel tt;
-    double store_newest; /* newest frame read from the history (viewer: when to reload) */
-    double oldest;       /* oldest recorded frame, NAN if none (sparkline span) */
+    double store_newest;         /* newest frame read from the history (viewer: when to reload) */
+    double oldest;               /* oldest recorded frame, NAN if none (sparkline span) */
     struct promapi_range *learn; /* told each snapshot shown (hostname -> instance); or NULL */
 };
 
