@@ -3,15 +3,23 @@
 # `scaletop snapshot --format json --prometheus URL` reports the replica and
 # provisioner figures that direct scraping and the sim's truth report; when
 # --metrics is also given, direct scraping is preferred and the source says
-# so; history older than a local file is read with range queries; query API
-# failures (unreachable, HTTP 404, a server that hangs) are source statuses.
+# so; history older than a local file is read with range queries, in the
+# library (test_promapi live_range) and through the real binary: `scaletop
+# replay --prometheus` over a file holding the last few seconds fills the
+# older sparkline columns and the Servers pane says "history:
+# local+prometheus" (the same replay without --prometheus leaves them
+# blank), and a live `snapshot --format text --prometheus` draws its
+# sparklines from Prometheus alone; query API failures (unreachable, HTTP
+# 404, a server that hangs) are source statuses.
 . tests/lib/sh.sh
 . tests/lib/sim.sh
 scratch
+. tests/lib/tmux.sh
 
 PROM=${PROMETHEUS_BIN:-/usr/bin/prometheus}
-if ! command -v jq >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1 || [ ! -x "$PROM" ]; then
-    fail prometheus_tools "jq, python3 and $PROM are needed (scripts/deps.sh)"
+if ! command -v jq >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1 ||
+    ! command -v tmux >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1 || [ ! -x "$PROM" ]; then
+    fail prometheus_tools "jq, python3, tmux, sqlite3 and $PROM are needed (scripts/deps.sh)"
     exit 0
 fi
 
@@ -26,7 +34,13 @@ cleanup() {
         done
         kill -KILL "$PROM_PID" 2>/dev/null
     fi
+    if [ -n "${REC_PID:-}" ]; then
+        kill -TERM "$REC_PID" 2>/dev/null
+        wait "$REC_PID" 2>/dev/null
+    fi
+    tmux_cleanup
     sim_stop_all
+    rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
 
@@ -64,7 +78,7 @@ EOF
 PORT=$(free_port)
 PURL="http://127.0.0.1:$PORT"
 # bounded lifetime whatever happens to this script
-timeout -k 5 300 "$PROM" --config.file="$SCRATCH/prom.yml" --storage.tsdb.path="$SCRATCH/tsdb" \
+timeout -k 5 900 "$PROM" --config.file="$SCRATCH/prom.yml" --storage.tsdb.path="$SCRATCH/tsdb" \
     --web.listen-address="127.0.0.1:$PORT" --log.level=warn >"$SCRATCH/prom.log" 2>&1 &
 PROM_PID=$!
 
@@ -166,6 +180,107 @@ while [ $(($(date +%s) - READY)) -lt 30 ]; do sleep 1; done
 INST=$(jq -r '.metrics_urls[0] | sub("^https?://"; "") | sub("/.*$"; "")' "$SCRATCH/s.json")
 SCALETOP_TEST_PROMETHEUS="$PURL" SCALETOP_TEST_INSTANCE="$INST" \
     timeout 60 "$BUILD/tests/test_promapi" live_range
+
+# ---- the same through the real binary: replay and snapshot ----
+# Prometheus must hold a good minute of one replica's samples (counted by
+# Prometheus itself, so a loaded machine that skips scrapes only waits
+# longer; capped at 4 minutes) before the replay's 2-minute window is read.
+i=0
+n=0
+while [ $i -lt 240 ]; do
+    n=$(curl -s --max-time 2 "$PURL/api/v1/query" \
+        --data-urlencode "query=count_over_time(process_open_fds{instance=\"$INST\"}[5m])" |
+        jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
+    [ "${n:-0}" -ge 60 ] 2>/dev/null && break
+    sleep 1
+    i=$((i + 1))
+done
+check prometheus_holds_a_minute test "${n:-0}" -ge 60
+# A local history of the last few seconds only: recorded with direct
+# scraping, so each replica's metrics target is Prometheus's instance.
+HDB="$SCRATCH/recent.db"
+# shellcheck disable=SC2086
+"$SCALETOP" record --db "$HDB" --interval 1 $ARGS 2>"$SCRATCH/rec.log" &
+REC_PID=$!
+i=0
+f=0
+while [ $i -lt 300 ]; do
+    [ -f "$HDB" ] && f=$(sqlite3 "$HDB" 'SELECT count(*) FROM frame' 2>/dev/null)
+    [ "${f:-0}" -ge 3 ] && break
+    sleep 0.1
+    i=$((i + 1))
+done
+kill -TERM "$REC_PID" 2>/dev/null
+wait "$REC_PID" 2>/dev/null
+REC_PID=""
+SPAN=$(sqlite3 "$HDB" 'SELECT max(t) - min(t) FROM frame' 2>/dev/null)
+check_eq prometheus_recent_history_recorded "$([ "${f:-0}" -ge 3 ] && echo yes)" yes
+HOSTS=$(jq -r '[.replicas[] | select(.present) | .hostname] | join(" ")' "$T")
+
+# spark_cols FILE: for each replica, the sparkline cells drawn on its row of
+# the zoomed Servers pane (the "p95 trend" column; blank cells are gaps).
+spark_cols() {
+    for h in $HOSTS; do
+        grep -m1 " $h " "$1" | python3 -c 'import sys; print(sum(1 for c in sys.stdin.read() if 0x2581 <= ord(c) <= 0x2588))'
+    done | tr '\n' ' '
+}
+# at_least GOT MINS: as many counts as MINS, each at least its MINS one.
+at_least() {
+    python3 -c 'import sys; a, b = sys.argv[1].split(), sys.argv[2].split()
+sys.exit(0 if a and len(a) == len(b) and all(int(x) >= int(y) for x, y in zip(a, b)) else 1)' "$1" "$2"
+}
+# replay_screen NAME MINS ARGS: replays the newest frame zoomed on Servers
+# until each replica's row has at least its MINS count of sparkline cells
+# (range reads land asynchronously; at most 20 s), leaving the screen in
+# $SCRATCH/NAME.txt.
+replay_screen() {
+    name=$1
+    mins=$2
+    shift 2
+    tmux_launch replay --db "$HDB" "$@"
+    wait_for REPLAY 100
+    t send-keys -t "$SESS" 2 z
+    i=0
+    while [ $i -lt 100 ]; do
+        sleep 0.2
+        screen >"$SCRATCH/$name.txt"
+        at_least "$(spark_cols "$SCRATCH/$name.txt")" "$mins" && break
+        i=$((i + 1))
+    done
+    t send-keys -t "$SESS" q
+    wait_for EXIT= 50
+}
+tmux_start rp 200 50
+ONES=$(for h in $HOSTS; do printf '1 '; done)
+replay_screen local "$ONES"
+LOCAL=$(spark_cols "$SCRATCH/local.txt")
+# The window is 2 minutes in 10 s columns; the file covers the last
+# ${SPAN} ms: one or two columns of its own. Prometheus held a minute:
+# about five more; ask for three.
+WANT=$(for l in $LOCAL; do printf '%s ' $((l + 3)); done)
+replay_screen prom "$WANT" --prometheus "$PURL"
+PROM=$(spark_cols "$SCRATCH/prom.txt")
+good=yes
+THREES=$(for h in $HOSTS; do printf '3 '; done)
+{ at_least "$LOCAL" "$ONES" && at_least "$THREES" "$LOCAL"; } ||
+    good="no: without Prometheus the rows draw '$LOCAL' cells, the file (${SPAN} ms) fills one or two"
+at_least "$PROM" "$WANT" || good="no: with Prometheus $PROM cells, wanted at least $WANT (without: $LOCAL)"
+check_eq prometheus_replay_fills_older_columns "$good" yes
+check_contains prometheus_replay_says_prometheus "$(cat "$SCRATCH/prom.txt")" "history: local+prometheus"
+if grep -q "history:" "$SCRATCH/local.txt"; then
+    fail prometheus_replay_local_unlabelled "$(grep "history:" "$SCRATCH/local.txt")"
+else
+    ok prometheus_replay_local_unlabelled
+fi
+
+# A live text snapshot with no history file: sparklines from Prometheus alone.
+# shellcheck disable=SC2086
+LANG=C.UTF-8 timeout 60 "$SCALETOP" snapshot --format text --width 200 --window 1 $CODER \
+    --prometheus "$PURL" $PW >"$SCRATCH/ps.txt" 2>/dev/null
+check_contains prometheus_snapshot_text_says_prometheus "$(cat "$SCRATCH/ps.txt")" "history: prometheus"
+PS=$(for h in $HOSTS; do grep -m1 " $h " "$SCRATCH/ps.txt"; done |
+    python3 -c 'import sys; print(sum(1 for l in sys.stdin if any(0x2581 <= ord(c) <= 0x2588 for c in l)))')
+check_eq prometheus_snapshot_text_sparklines "$PS" "$(echo $HOSTS | wc -w)"
 
 # Errors of the query API become source statuses; the snapshot still works.
 DEAD=$(free_port)

@@ -518,6 +518,41 @@ TEST(range_source_columns)
     loopsrv_stop(s);
 }
 
+/* Points on column edges: a column is (left, right], and the newest point
+ * (at `to`) is in the newest column. */
+static void edge_fn(void *ctx, const struct loopsrv_req *rq, struct loopsrv_resp *out)
+{
+    (void)ctx;
+    (void)rq;
+    out->status = 200;
+    out->content_type = "application/json";
+    out->body = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{"
+                "\"metric\":{\"instance\":\"127.0.0.1:9100\"},\"values\":[[1000,\"99\"],"
+                "[1020,\"4\"],[1030,\"6\"],[1100,\"8\"]]}]}}";
+}
+
+TEST(range_source_right_edges)
+{
+    struct loopsrv *s = loopsrv_start(edge_fn, NULL);
+    struct config cfg;
+    cfg_for(&cfg, loopsrv_url(s));
+    struct promapi_range *pr = promapi_range_new(&cfg);
+    struct series_source src = promapi_range_source(pr);
+    double v[5];
+    CHECK_INT(src.range(src.ctx, "server/coder-1/cpu_cores", 1000, 1100, 5, v), 5);
+    CHECK_NEAR(v[0], 4, 0); /* 1020 closes the first column; 1000 is before it */
+    CHECK_NEAR(v[1], 6, 0);
+    CHECK(isnan(v[2]));
+    CHECK_NEAR(v[4], 8, 0); /* the value at `to` */
+    struct loopsrv_req rq;
+    CHECK_INT(loopsrv_get(s, 0, &rq), 0);
+    /* evaluated from the first half column's edge up to `to` */
+    CHECK(strstr(rq.query, "start=1010.000") != NULL);
+    CHECK(strstr(rq.query, "end=1100.000") != NULL);
+    promapi_range_free(pr);
+    loopsrv_stop(s);
+}
+
 /* ---- live: a real Prometheus (tests/integration/prometheus.sh) ---- */
 
 /* History older than the local file comes from Prometheus: the script runs
