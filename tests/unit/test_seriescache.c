@@ -193,7 +193,7 @@ TEST(cache_answers_at_once_and_fetches_once)
     CHECK(c != NULL);
     struct series_source src = seriescache_source(c);
     const char *name = "server/coder-1/api_p95_ms";
-    double v[5];
+    double v[10];
 
     /* Nothing cached: an answer at once, with nothing in it, and one read queued. */
     CHECK_INT(src.range(src.ctx, name, 1000, 1100, 5, v), 0);
