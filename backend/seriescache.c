@@ -2,9 +2,9 @@
  * The asynchronous series cache (seriescache.h). Invariants: every field
  * is guarded by mu; only the worker calls slow.range, and never with mu
  * held; a reader never waits for anything but mu. For each (series, column
- * count) at most one result is kept (the newest fetched; a window that
- * moved is answered by re-binning it until the new fetch lands), plus the
- * windows waiting to be fetched. The worker is detached and holds one
+ * count, window length within 10 %) at most one result is kept (the newest
+ * fetched; a window that moved is answered by re-binning it until the new
+ * fetch lands), plus the windows waiting to be fetched. The worker is detached and holds one
  * reference: seriescache_free drops the owner's and returns at once, so
  * quitting never waits for a request that is hanging until its timeout.
  */
@@ -25,8 +25,9 @@ struct entry {
     double from, to;
     double *v; /* n values once ready, else NULL */
     bool inflight;
-    unsigned long used; /* the clock when last asked for */
-    unsigned long id;
+    unsigned long used;    /* the clock when last asked for */
+    unsigned long id;      /* when it was asked for first */
+    unsigned long fetched; /* when its result arrived (0: not yet) */
 };
 
 struct seriescache {
@@ -116,27 +117,36 @@ static size_t cache_range(void *ctx, const char *series, double from, double to,
     double w = (to - from) / (double)n;
     size_t filled = 0;
     bool fresh = false, queued = false;
+    struct entry *best = NULL;
     pthread_mutex_lock(&c->mu);
     c->clock++;
+    /* The result for this very window, else the newest for this series
+     * and column count; and whether this window is already queued. */
     for (size_t i = 0; i < c->ne; i++) {
         struct entry *x = &c->e[i];
         if (x->n != n || strcmp(x->name, series) != 0) {
             continue;
         }
+        bool same = same_window(x, from, to, n);
         if (!x->v) {
-            if (same_window(x, from, to, n)) {
+            if (same) {
                 x->used = c->clock;
                 queued = true;
             }
-            continue;
+        } else if (same && !fresh) {
+            best = x;
+            fresh = true;
+        } else if (!fresh && (!best || x->fetched > best->fetched)) {
+            best = x;
         }
-        x->used = c->clock;
-        fresh = same_window(x, from, to, n);
-        double xw = (x->to - x->from) / (double)x->n;
+    }
+    if (best) {
+        best->used = c->clock;
+        double bw = (best->to - best->from) / (double)best->n;
         for (size_t k = 0; k < n; k++) {
-            double j = floor((from + ((double)k + 0.5) * w - x->from) / xw);
-            if (j >= 0 && j < (double)x->n && !isnan(x->v[(size_t)j])) {
-                out[k] = x->v[(size_t)j];
+            double j = floor((from + ((double)k + 0.5) * w - best->from) / bw);
+            if (j >= 0 && j < (double)best->n && !isnan(best->v[(size_t)j])) {
+                out[k] = best->v[(size_t)j];
                 filled++;
             }
         }
@@ -196,9 +206,15 @@ static void *worker(void *arg)
 
         pthread_mutex_lock(&c->mu);
         c->fetches++;
-        /* The newest result replaces the one kept for this series. */
+        /* The newest result replaces those of a window of about the same
+         * length (the same chart, moved on); a chart of the same series
+         * over another span (a 24 h peak beside a 1 h sparkline) keeps its
+         * own, so two charts never evict each other frame after frame. */
+        double span = to - from;
         for (size_t i = 0; i < c->ne;) {
-            if (c->e[i].v && c->e[i].n == n && strcmp(c->e[i].name, name) == 0) {
+            const struct entry *old = &c->e[i];
+            if (old->v && old->n == n && strcmp(old->name, name) == 0 &&
+                fabs((old->to - old->from) - span) <= span / 10) {
                 entry_drop(c, i);
             } else {
                 i++;
@@ -208,6 +224,7 @@ static void *worker(void *arg)
             if (c->e[i].id == id) {
                 c->e[i].v = v;
                 c->e[i].inflight = false;
+                c->e[i].fetched = c->fetches;
                 v = NULL;
             }
         }

@@ -37,8 +37,9 @@ struct seriescache *seriescache_new(const struct series_source *slow, seriescach
 void seriescache_free(struct seriescache *c);
 
 /* The series_source view (ctx is c). Its range() never waits on slow: it
- * copies the cached result for that series and column count, re-binned to
- * the asked window (columns it does not cover are NAN), and queues a fetch
+ * copies the cached result for that window (else the newest for that
+ * series and column count, re-binned to the asked window; columns it does
+ * not cover are NAN), and queues a fetch
  * unless the cached window is within half a column of the asked one; it
  * returns 0 when nothing is cached yet. Any thread. */
 struct series_source seriescache_source(struct seriescache *c);

@@ -265,7 +265,9 @@ THREES=$(for h in $HOSTS; do printf '3 '; done)
 { at_least "$LOCAL" "$ONES" && at_least "$THREES" "$LOCAL"; } ||
     good="no: without Prometheus the rows draw '$LOCAL' cells, the file (${SPAN} ms) fills one or two"
 at_least "$PROM" "$WANT" || good="no: with Prometheus $PROM cells, wanted at least $WANT (without: $LOCAL)"
+[ "$good" = yes ] || good="$good; screen rows: $(grep -e "history:" -e " ${HOSTS%% *} " "$SCRATCH/local.txt" "$SCRATCH/prom.txt" | cut -c1-220 | tr '\n' '|')"
 check_eq prometheus_replay_fills_older_columns "$good" yes
+[ "$good" = yes ] || { mkdir -p /tmp/pwdbg; cp "$SCRATCH"/*.txt "$HDB" "$SCRATCH/rec.log" /tmp/pwdbg/; }
 check_contains prometheus_replay_says_prometheus "$(cat "$SCRATCH/prom.txt")" "history: local+prometheus"
 if grep -q "history:" "$SCRATCH/local.txt"; then
     fail prometheus_replay_local_unlabelled "$(grep "history:" "$SCRATCH/local.txt")"

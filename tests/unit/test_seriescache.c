@@ -235,6 +235,21 @@ TEST(cache_answers_at_once_and_fetches_once)
     CHECK_INT(src.range(src.ctx, name, 1000, 1100, 10, v), 0);
     CHECK(wait_until(idle, c));
     CHECK_INT(seriescache_fetches(c), 3);
+    /* Two charts of one series over different spans (a sparkline and a
+     * peak) keep a result each: drawn again and again, nothing is fetched
+     * again (else every frame would refetch and wake the next). */
+    src.range(src.ctx, name, 1020, 1120, 5, v);
+    src.range(src.ctx, name, 620, 1120, 5, v);
+    CHECK(wait_until(idle, c));
+    unsigned long f = seriescache_fetches(c);
+    for (int i = 0; i < 3; i++) {
+        src.range(src.ctx, name, 1020, 1120, 5, v);
+        src.range(src.ctx, name, 620, 1120, 5, v);
+    }
+    CHECK_INT(seriescache_pending(c), 0);
+    CHECK_INT(seriescache_fetches(c), f);
+    CHECK_INT(src.range(src.ctx, name, 1020, 1120, 5, v), 5);
+    CHECK_NEAR(v[0], 6, 0); /* still this window's own result */
 
     seriescache_free(c);
     CHECK(wait_until(range_freed, NULL)); /* the client went with the worker */
