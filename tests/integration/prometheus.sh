@@ -8,9 +8,10 @@
 # replay --prometheus` over a file holding the last few seconds fills the
 # older sparkline columns and the Servers pane says "history:
 # local+prometheus" (the same replay without --prometheus leaves them
-# blank), and a live `snapshot --format text --prometheus` draws its
-# sparklines from Prometheus alone; query API failures (unreachable, HTTP
-# 404, a server that hangs) are source statuses.
+# blank; with a Prometheus that hangs, keys answer and q quits at once),
+# and a live `snapshot --format text --prometheus` draws its sparklines
+# from Prometheus alone; query API failures (unreachable, HTTP 404, a
+# server that hangs) are source statuses.
 . tests/lib/sh.sh
 . tests/lib/sim.sh
 scratch
@@ -202,19 +203,24 @@ HDB="$SCRATCH/recent.db"
 # shellcheck disable=SC2086
 "$SCALETOP" record --db "$HDB" --interval 1 $ARGS 2>"$SCRATCH/rec.log" &
 REC_PID=$!
+# Until its newest frame has every replica's p95 (rates need two scrapes;
+# a loaded machine may take longer), and three frames at least.
 i=0
 f=0
-while [ $i -lt 300 ]; do
+while [ $i -lt 150 ]; do
     [ -f "$HDB" ] && f=$(sqlite3 "$HDB" 'SELECT count(*) FROM frame' 2>/dev/null)
-    [ "${f:-0}" -ge 3 ] && break
-    sleep 0.1
+    if [ "${f:-0}" -ge 3 ] && "$SCALETOP" snapshot --db "$HDB" --at now --format json 2>/dev/null |
+        jq -e '[.servers[] | select(.id != null) | .api_p95_ms != null] | length > 0 and all' >/dev/null; then
+        break
+    fi
+    sleep 0.2
     i=$((i + 1))
 done
 kill -TERM "$REC_PID" 2>/dev/null
 wait "$REC_PID" 2>/dev/null
 REC_PID=""
 SPAN=$(sqlite3 "$HDB" 'SELECT max(t) - min(t) FROM frame' 2>/dev/null)
-check_eq prometheus_recent_history_recorded "$([ "${f:-0}" -ge 3 ] && echo yes)" yes
+check_eq prometheus_recent_history_recorded "$([ "$i" -lt 150 ] && echo yes)" yes
 HOSTS=$(jq -r '[.replicas[] | select(.present) | .hostname] | join(" ")' "$T")
 
 # spark_cols FILE: for each replica, the sparkline cells drawn on its row of
@@ -274,6 +280,24 @@ if grep -q "history:" "$SCRATCH/local.txt"; then
 else
     ok prometheus_replay_local_unlabelled
 fi
+
+# A Prometheus that accepts and never answers (the sim's metrics listener
+# with a hang fault, held 20 s): the replay still draws, answers keys, and
+# quits at once instead of waiting for the read in flight (a 60 s timeout).
+ctl s POST /faults '{"listener": "metrics:0", "kind": "hang", "max_hold_ms": 20000}' >/dev/null
+HANG=$(jq -r '.metrics_urls[0] | sub("/metrics$"; "")' "$SCRATCH/s.json")
+tmux_launch replay --db "$HDB" --timeout 60 --prometheus "$HANG"
+if wait_for REPLAY 100 && t send-keys -t "$SESS" '?' && wait_for 'go to a time' 50; then
+    ok prometheus_replay_hanging_keys
+else
+    fail prometheus_replay_hanging_keys "$(screen | grep -v '^$' | tail -n 3 | tr '\n' '|')"
+fi
+t send-keys -t "$SESS" Escape q
+# 10 s for what takes a moment; waiting for the read would take 20 s
+if wait_for EXIT=0 100; then ok prometheus_replay_hanging_quits; else
+    fail prometheus_replay_hanging_quits "$(screen | grep -v '^$' | tail -n 3 | tr '\n' '|')"
+fi
+ctl s DELETE /faults >/dev/null
 
 # A live text snapshot with no history file: sparklines from Prometheus alone.
 # shellcheck disable=SC2086
