@@ -8,7 +8,8 @@
 # replay --prometheus` over a file holding the last few seconds fills the
 # older sparkline columns and the Servers pane says "history:
 # local+prometheus" (the same replay without --prometheus leaves them
-# blank; with a Prometheus that hangs, keys answer and q quits at once),
+# blank; with a Prometheus that hangs, keys answer and q quits at once;
+# the live console polling through Prometheus says the same),
 # and a live `snapshot --format text --prometheus` draws its sparklines
 # from Prometheus alone; query API failures (unreachable, HTTP 404, a
 # server that hangs) are source statuses.
@@ -280,6 +281,18 @@ if grep -q "history:" "$SCRATCH/local.txt"; then
 else
     ok prometheus_replay_local_unlabelled
 fi
+
+# The live console, polling through Prometheus into a new history file:
+# the Servers pane fills its older columns from Prometheus and says so.
+# shellcheck disable=SC2086
+tmux_launch --db "$SCRATCH/live.db" --interval 1 $CODER --prometheus "$PURL" $PW
+wait_for LIVE 100
+t send-keys -t "$SESS" 2 z
+if wait_for "history: local+prometheus" 300; then ok prometheus_live_console_says_prometheus; else
+    fail prometheus_live_console_says_prometheus "$(screen | grep -e 'history' -e "${HOSTS%% *}" | cut -c1-200 | tr '\n' '|')"
+fi
+t send-keys -t "$SESS" q
+restored prometheus_live_console_quits
 
 # A Prometheus that accepts and never answers (the sim's metrics listener
 # with a hang fault, held 20 s): the replay still draws, answers keys, and
