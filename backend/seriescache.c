@@ -4,9 +4,10 @@
  * held; a reader never waits for anything but mu. For each (series, column
  * count, window length within 10 %) at most one result is kept (the newest
  * fetched; a window that moved is answered by re-binning it until the new
- * fetch lands), plus the windows waiting to be fetched. The worker is detached and holds one
- * reference: seriescache_free drops the owner's and returns at once, so
- * quitting never waits for a request that is hanging until its timeout.
+ * fetch lands), plus the windows waiting to be fetched. The worker is
+ * detached and holds one reference: seriescache_free drops the owner's and
+ * returns at once, so quitting never waits for a request that is hanging
+ * until its timeout.
  */
 #include "backend/seriescache.h"
 

@@ -111,7 +111,12 @@ timeout 60 "$SCALETOP" snapshot --format json --window 2 $CODER --prometheus "$P
 check_eq prometheus_snapshot_exit_0 "$?" 0
 ARGS=$(sim_args s)
 # shellcheck disable=SC2086
-timeout 60 "$SCALETOP" snapshot --format json --window 2 $ARGS >"$SCRATCH/d.json" 2>"$SCRATCH/d.err"
+# Direct rates over 10 s as Prometheus's: the simulator rebuilds its
+# exposition once a second (later when the machine is loaded), so two
+# scrapes W seconds apart see W +- 1 or 2 s of counter growth: with W = 2
+# that was half or one and a half times the rate (CI saw exactly 0.5x);
+# with W = 10 each side is within 20 %, hence 0.4 between them for rates.
+timeout 60 "$SCALETOP" snapshot --format json --window 10 $ARGS >"$SCRATCH/d.json" 2>"$SCRATCH/d.err"
 check_eq prometheus_direct_snapshot_exit_0 "$?" 0
 ctl s GET /truth >"$SCRATCH/t1.json"
 P="$SCRATCH/p.json"
@@ -149,10 +154,10 @@ for h in $(jq -r '.replicas[] | select(.present) | .hostname' "$T"); do
     done
     got=$(jq "$sel | .cpu_cores" "$P")
     direct=$(jq "$sel | .cpu_cores" "$D")
-    within "prometheus_${h}_cpu_cores_direct" "${got:-null}" "$direct" 0.25
+    within "prometheus_${h}_cpu_cores_direct" "${got:-null}" "$direct" 0.4
 done
 # Deployment and provisioner figures.
-for f in api_p95_ms:0.2 requests_per_s:0.25 build_p95_s:0.35; do
+for f in api_p95_ms:0.2 requests_per_s:0.4 build_p95_s:0.35; do
     within "prometheus_deployment_${f%%:*}_direct" "$(jq ".deployment.${f%%:*}" "$P")" \
         "$(jq ".deployment.${f%%:*}" "$D")" "${f#*:}"
 done
