@@ -113,7 +113,7 @@ ARGS=$(sim_args s)
 # Direct rates over 10 s as Prometheus's: the simulator rebuilds its
 # exposition once a second (later when the machine is loaded), so two
 # scrapes W seconds apart see W +- 1 or 2 s of counter growth: with W = 2
-# that was half or one and a half times the rate (CI saw exactly 0.5x);
+# that was half or one and a half times the rate (loaded runs read 0.5x);
 # with W = 10 each side is within 20 %, hence 0.4 between them for rates.
 # shellcheck disable=SC2086
 timeout 60 "$SCALETOP" snapshot --format json --window 10 $ARGS >"$SCRATCH/d.json" 2>"$SCRATCH/d.err"
