@@ -577,7 +577,8 @@ TEST(live_range_fills_history_older_than_the_file)
         return;
     }
     /* the local file holds only the last 9 seconds, with values Prometheus
-     * cannot have (5 s p95, 77 cores) */
+     * cannot have (5 s p95, 770 cores: the sim's replicas use 1.1 to 1.3
+     * cores, which Prometheus reads 30x at the sim's speed, 33 to 39) */
     double now = floor((double)time(NULL));
     struct snapshot *last = NULL;
     for (int i = 0; i < 10; i++) {
@@ -586,7 +587,7 @@ TEST(live_range_fills_history_older_than_the_file)
         sv->hostname = snapshot_str(s, "coder-live");
         sv->metrics_target = snapshot_str(s, inst);
         sv->api_p95_ms = 5000;
-        sv->cpu_cores = 77;
+        sv->cpu_cores = 770;
         CHECK_INT(store_append(st, s, &e), 0);
         if (last) {
             snapshot_unref(last);
@@ -610,7 +611,7 @@ TEST(live_range_fills_history_older_than_the_file)
         CHECK_INT(series_range_origin(fb, names[k], now - 60, now, 30, v, &o, &nremote), 30);
         CHECK_INT(o, SERIES_ORIGIN_MIXED);
         CHECK(nremote >= 5);
-        double mine = k == 0 ? 5000 : 77;
+        double mine = k == 0 ? 5000 : 770;
         for (size_t i = 26; i < 30; i++) {
             CHECK_NEAR(v[i], mine, 1e-6); /* the file's own columns are kept */
         }
