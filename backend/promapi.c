@@ -1131,18 +1131,22 @@ static size_t range_read(void *ctx, const char *series, double from, double to, 
         return 0;
     }
     struct promapi_result r;
-    if (promapi_query_range(pr->api, promql, from + step / 2, to, step, 0, &r) != 0 ||
-        r.nseries == 0) {
+    /* Evaluated at the right edge of each half column, up to `to` itself: a
+     * rate at t covers the window ending at t, and the newest column shows
+     * the newest value (with no file, that column is all there may be). */
+    if (promapi_query_range(pr->api, promql, from + step, to, step, 0, &r) != 0 || r.nseries == 0) {
         promapi_result_fini(&r);
         return 0;
     }
     double *sum = xcalloc(n, sizeof *sum), *cnt = xcalloc(n, sizeof *cnt);
     for (size_t k = 0; k < r.series[0].npts; k++) {
         const struct promapi_point *p = &r.series[0].pts[k];
-        if (!isfinite(p->v) || p->t < from) {
+        if (!isfinite(p->v) || !(p->t > from)) {
             continue;
         }
-        size_t i = (size_t)((p->t - from) / width);
+        /* columns are (left, right]; Prometheus keeps times to the ms */
+        double col = ceil((p->t - from) / width - 1e-3) - 1;
+        size_t i = col >= 0 ? (size_t)col : n;
         if (i < n) {
             sum[i] += p->v;
             cnt[i] += 1;

@@ -4,7 +4,9 @@
  * and fills the columns before the store's first value for that series
  * (history older than the file) from a secondary source such as Prometheus
  * range queries. Columns after the first local value are never replaced:
- * a gap the store recorded stays a gap.
+ * a gap the store recorded stays a gap. A tally (series_tally) reads
+ * through any source and remembers whether what it read was local, remote
+ * or both, for a pane's "history: ..." label.
  */
 #include "backend/series.h"
 
@@ -97,13 +99,21 @@ void series_source_fallback_free(struct series_source *s)
     }
 }
 
+static size_t tally_range(void *ctx, const char *series, double from, double to, size_t n,
+                          double *out);
+
 size_t series_range_origin(const struct series_source *s, const char *series, double from,
                            double to, size_t n, double *out, enum series_origin *origin,
                            size_t *remote_columns)
 {
     enum series_origin o;
     size_t remote = 0, got;
-    if (s->range == fallback_range) {
+    if (s->range == tally_range) {
+        struct series_tally *t = s->ctx;
+        got = series_range_origin(&t->inner, series, from, to, n, out, &o, &remote);
+        t->local = t->local || o == SERIES_ORIGIN_LOCAL || o == SERIES_ORIGIN_MIXED;
+        t->remote = t->remote || o == SERIES_ORIGIN_REMOTE || o == SERIES_ORIGIN_MIXED;
+    } else if (s->range == fallback_range) {
         got = fallback_read(s->ctx, series, from, to, n, out, &o, &remote);
     } else {
         got = s->range(s->ctx, series, from, to, n, out);
@@ -124,6 +134,9 @@ size_t series_range_origin(const struct series_source *s, const char *series, do
 
 enum series_origin series_source_origin(const struct series_source *s)
 {
+    if (s->range == tally_range) {
+        return series_source_origin(&((const struct series_tally *)s->ctx)->inner);
+    }
     if (s->range == fallback_range) {
         return ((const struct fallback *)s->ctx)->last;
     }
@@ -143,4 +156,31 @@ const char *series_origin_name(enum series_origin o)
         break;
     }
     return "none";
+}
+
+/* ---- the tally ---- */
+
+static size_t tally_range(void *ctx, const char *series, double from, double to, size_t n,
+                          double *out)
+{
+    struct series_tally *t = ctx;
+    return series_range_origin(&t->self, series, from, to, n, out, NULL, NULL);
+}
+
+void series_tally_init(struct series_tally *t, const struct series_source *inner)
+{
+    t->inner = *inner;
+    t->self.ctx = t;
+    t->self.range = tally_range;
+    t->local = t->remote = false;
+}
+
+enum series_origin series_tally_take(struct series_tally *t)
+{
+    enum series_origin o = t->local && t->remote ? SERIES_ORIGIN_MIXED
+                           : t->remote           ? SERIES_ORIGIN_REMOTE
+                           : t->local            ? SERIES_ORIGIN_LOCAL
+                                                 : SERIES_ORIGIN_NONE;
+    t->local = t->remote = false;
+    return o;
 }

@@ -13,6 +13,7 @@
 
 #include "backend/snapshot.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Values of a recorded series in [from, to] as n evenly spaced points, NAN
@@ -43,8 +44,9 @@ void series_source_fallback_free(struct series_source *s);
 
 /* Reads like s->range and says where the values came from in *origin and
  * how many columns came from the secondary in *remote_columns (either may be
- * NULL). Any series_source works: one that is not a fallback reports LOCAL
- * (or NONE when nothing was filled). Reentrant for a given s. */
+ * NULL). Any series_source works: a tally reports (and tallies) what its
+ * inner source says; another that is not a fallback reports LOCAL (or NONE
+ * when nothing was filled). Reentrant for a given fallback s. */
 size_t series_range_origin(const struct series_source *s, const char *series, double from,
                            double to, size_t n, double *out, enum series_origin *origin,
                            size_t *remote_columns);
@@ -55,6 +57,24 @@ enum series_origin series_source_origin(const struct series_source *s);
 
 /* "local", "prometheus", "local+prometheus" or "none", for a pane's label. */
 const char *series_origin_name(enum series_origin o);
+
+/* A source that reads through another and tallies where the values of its
+ * reads came from, so that whoever draws with it (a pane) can be labelled
+ * afterwards without knowing what it read. Embedded by its owner; one
+ * thread. */
+struct series_tally {
+    struct series_source self; /* hand out &t->self */
+    struct series_source inner;
+    bool local, remote; /* since the last series_tally_take */
+};
+
+/* Makes t read through inner (copied); t->self is valid while t lives. */
+void series_tally_init(struct series_tally *t, const struct series_source *inner);
+
+/* The combined origin of the reads since the last call (LOCAL, REMOTE,
+ * MIXED when both or a mixed read happened, NONE when nothing was
+ * filled), and starts a new tally. */
+enum series_origin series_tally_take(struct series_tally *t);
 
 /* The name of a queue's series: "queue/ORG/k=v,k=v/FIELD"; returns buf. */
 const char *series_queue(char *buf, size_t n, const char *org, const struct tagset *tags,

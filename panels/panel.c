@@ -404,6 +404,17 @@ void panel_view_badge(struct canvas *c, struct rect r, const struct pane_view *v
     canvas_put_text(c, edge, x, edge.y, ROLE_KEY, buf);
 }
 
+void panel_history_badge(struct canvas *c, struct rect r, enum series_origin o)
+{
+    if ((o != SERIES_ORIGIN_REMOTE && o != SERIES_ORIGIN_MIXED) || r.h < 2 || r.w < 12) {
+        return;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, " history: %s ", series_origin_name(o));
+    struct rect edge = canvas_rect(r.x + 1, r.y + r.h - 1, r.w - 2, 1);
+    canvas_put_text(c, edge, r.x + 2, edge.y, ROLE_INFO, buf);
+}
+
 double panel_window(const struct pane_ctx *ctx)
 {
     return ctx && ctx->window_s > 0 ? ctx->window_s : PANEL_WINDOW_S;

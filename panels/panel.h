@@ -163,6 +163,12 @@ typedef const char *(*panel_row_id_fn)(const struct snapshot *s, const struct pa
 bool panel_key_rows(struct pane_view *v, const struct snapshot *s, int key, int nrows, int nsort,
                     panel_row_id_fn id_of);
 
+/* Writes "history: NAME" (series_origin_name) on the left of the bottom
+ * edge of a pane's frame r when its sparklines were not purely local
+ * (REMOTE or MIXED); draws nothing otherwise. The caller learns the origin
+ * (series_tally): a pane never asks. */
+void panel_history_badge(struct canvas *c, struct rect r, enum series_origin o);
+
 #define PANEL_WINDOW_S 3600.0 /* sparkline window when the context gives none */
 
 /* The sparkline window of ctx (PANEL_WINDOW_S when unset). */

@@ -5,12 +5,18 @@
  * flushed only when something changed (a key, a resize, a wake-up, or the
  * clock's second in the header).
  *
+ * With Prometheus (opts.prometheus), sparklines read the history file and
+ * fill the columns older than it from range queries through a seriescache:
+ * a worker thread makes the requests and wakes the loop when one lands, so
+ * drawing never waits on the network (docs/prometheus.md).
+ *
  * Signal handlers cannot be handed a struct, so the signal that arrived and
  * the wake-up pipe's write end live in one file-scope struct: the only
  * mutable state here, written before the handlers are installed.
  */
 #include "tui/app.h"
 
+#include "backend/seriescache.h"
 #include "backend/store_views.h"
 #include "backend/timespec.h"
 #include "backend/xalloc.h"
@@ -36,8 +42,8 @@
 #include <unistd.h>
 
 struct app {
-    struct app_opts opts;
-    int wake[2]; /* read end, write end; non-blocking, close-on-exec */
+    struct app_opts opts; /* opts.prometheus: NULL once handed to the loop's cache */
+    int wake[2];          /* read end, write end; non-blocking, close-on-exec */
     int signal;
 };
 
@@ -67,6 +73,7 @@ void app_free(struct app *a)
     }
     close(a->wake[0]);
     close(a->wake[1]);
+    promapi_range_free(a->opts.prometheus);
     free(a);
 }
 
@@ -147,9 +154,20 @@ static double now_real(void)
 struct shown {
     struct snapshot *snap; /* owned reference, NULL before the first */
     struct timetravel tt;
-    double store_newest; /* newest frame read from the history (viewer: when to reload) */
-    double oldest;       /* oldest recorded frame, NAN if none (sparkline span) */
+    double store_newest;         /* newest frame read from the history (viewer: when to reload) */
+    double oldest;               /* oldest recorded frame, NAN if none (sparkline span) */
+    struct promapi_range *learn; /* told each snapshot shown (hostname -> instance); or NULL */
 };
+
+static void free_range(void *pr)
+{
+    promapi_range_free(pr);
+}
+
+static void wake_cb(void *a)
+{
+    app_wake(a);
+}
 
 static int step_store(void *ctx, double t, int dir, double *out)
 {
@@ -161,6 +179,9 @@ static void set_snap(struct shown *sh, struct snapshot *s)
 {
     snapshot_unref(sh->snap);
     sh->snap = s;
+    if (s && sh->learn) {
+        promapi_range_learn(sh->learn, s);
+    }
 }
 
 static void refresh_newest(struct app *a, struct shown *sh)
@@ -267,7 +288,9 @@ static void write_snapshot(struct app *a, struct shown *sh, struct view *v, int 
         return;
     }
     width = width < 80 ? 80 : width > 200 ? 200 : width;
-    char *text = textrender_snapshot(sh->snap, v->ctx.series, width, a->opts.ascii, a->opts.utc);
+    /* The source under the console's tally: the file says where its history came from. */
+    const struct series_source *src = v->tally ? &v->tally->inner : v->ctx.series;
+    char *text = textrender_snapshot(sh->snap, src, width, a->opts.ascii, a->opts.utc);
     if (outfile_write(path, text, strlen(text), &e) < 0) {
         snprintf(v->message, sizeof v->message, "cannot write a snapshot: %s", e.msg);
     } else {
@@ -441,7 +464,10 @@ static int loop(struct app *a, struct screen *scr)
     char when[TIMESPEC_BUF];
     bool dirty = true;
     struct shown sh = {.snap = NULL, .store_newest = NAN, .oldest = NAN};
-    struct series_source series;
+    struct series_source series = {0}, remote;
+    struct series_source *fb = NULL;
+    struct series_tally tally;
+    struct seriescache *cache = NULL;
     view_init(&view);
     timetravel_init(&sh.tt, !a->opts.replay_only);
     view.ctx.thresholds = a->opts.thresholds;
@@ -450,6 +476,22 @@ static int loop(struct app *a, struct screen *scr)
         series = store_series_source(a->opts.history);
         view.ctx.series = &series;
         refresh_newest(a, &sh);
+    }
+    if (a->opts.prometheus) {
+        struct series_source slow = promapi_range_source(a->opts.prometheus);
+        struct err e = {{0}};
+        cache = seriescache_new(&slow, free_range, wake_cb, a, &e);
+        if (cache) {
+            sh.learn = a->opts.prometheus;
+            a->opts.prometheus = NULL; /* the cache's now */
+            remote = seriescache_source(cache);
+            fb = series_source_fallback(&series, &remote);
+            series_tally_init(&tally, fb);
+            view.ctx.series = &tally.self;
+            view.tally = &tally;
+        } else {
+            snprintf(view.message, sizeof view.message, "no Prometheus history: %s", e.msg);
+        }
     }
     if (a->opts.replay_only) {
         if (isfinite(a->opts.start_at)) {
@@ -532,6 +574,9 @@ static int loop(struct app *a, struct screen *scr)
     canvas_free(c);
     snapshot_unref(sh.snap);
     view_fini(&view);
+    sh.learn = NULL;
+    seriescache_free(cache); /* the range client goes with its worker */
+    series_source_fallback_free(fb);
     return rc;
 }
 

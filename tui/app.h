@@ -14,6 +14,7 @@
 #include "backend/advisor.h"
 #include "backend/collect.h"
 #include "backend/err.h"
+#include "backend/promapi.h"
 #include "backend/store.h"
 
 #include <stdbool.h>
@@ -31,6 +32,9 @@ struct app_opts {
     const struct advisor_thresholds *thresholds; /* NULL: the advisor's defaults */
     bool utc;                                    /* times in UTC */
     double window_s;                             /* sparkline span; 0: one hour */
+    struct promapi_range *prometheus; /* NULL, or range queries for history older than the
+                                         file (or all of it without one), read off the UI
+                                         thread; the app owns it from app_new on */
 };
 
 struct app;

@@ -9,10 +9,16 @@
  * (the JSON says which and why); 2 for usage errors; 1 if the history has
  * nothing by TIME or the output cannot be written. A file given with -o is
  * created 0600 and replaced atomically, so a reader never sees half.
+ * With --prometheus, the text format's sparklines fill the columns older
+ * than the history file (or all of them without --at) from range queries:
+ * fetched in parallel with nothing else, through the same cache as the
+ * console, and waited for at most twice --timeout in all.
  */
 #include "backend/collect.h"
 #include "backend/config.h"
+#include "backend/promapi.h"
 #include "backend/redact.h"
+#include "backend/seriescache.h"
 #include "backend/store_views.h"
 #include "backend/snapshot_json.h"
 #include "backend/sources.h"
@@ -65,6 +71,53 @@ static const char *format_from_path(const char *path)
         }
     }
     return NULL;
+}
+
+static void free_range(void *pr)
+{
+    promapi_range_free(pr);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Renders once to learn which series the text draws (queuing their range
+ * reads), waits until they are read or the deadline passes, and renders
+ * again from what arrived. */
+static char *render_with_prometheus(const struct config *cfg, const struct snapshot *snap,
+                                    const char *format, int width, bool ascii,
+                                    const struct series_source *local, struct promapi_range *pr)
+{
+    struct err e = {{0}};
+    struct series_source slow = promapi_range_source(pr);
+    struct seriescache *cache = seriescache_new(&slow, free_range, NULL, NULL, &e);
+    if (!cache) {
+        promapi_range_free(pr);
+        return report_snapshot_render(snap, format, cfg->utc, width, ascii, local);
+    }
+    struct series_source remote = seriescache_source(cache);
+    struct series_source none = {0};
+    struct series_source *fb = series_source_fallback(local ? local : &none, &remote);
+    char *text = report_snapshot_render(snap, format, cfg->utc, width, ascii, fb);
+    double budget = 2 * (cfg->request_timeout_s > 0 ? cfg->request_timeout_s : 10);
+    double until = mono_s() + budget;
+    /* A render may queue reads the previous one did not (a pane that grew
+     * once its data arrived), hence a few rounds. */
+    for (int round = 0; round < 4 && seriescache_pending(cache) > 0 && mono_s() < until; round++) {
+        while (seriescache_pending(cache) > 0 && mono_s() < until) {
+            struct timespec nap = {0, 20 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+        }
+        free(text);
+        text = report_snapshot_render(snap, format, cfg->utc, width, ascii, fb);
+    }
+    seriescache_free(cache);
+    series_source_fallback_free(fb);
+    return text;
 }
 
 int cmd_snapshot(int argc, char **argv)
@@ -151,8 +204,17 @@ int cmd_snapshot(int argc, char **argv)
     struct series_source series = st ? store_series_source(st) : (struct series_source){0};
     /* UTF-8 glyphs only when the user's locale says the terminal takes them. */
     setlocale(LC_CTYPE, "");
-    char *text = report_snapshot_render(snap, format, cfg.utc, width, !glyphs_locale_is_utf8(),
-                                        st && !redact ? &series : NULL);
+    struct promapi_range *pr =
+        !redact && strcmp(format, "text") == 0 ? promapi_range_new(&cfg) : NULL;
+    char *text;
+    if (pr) {
+        promapi_range_learn(pr, snap);
+        text = render_with_prometheus(&cfg, snap, format, width, !glyphs_locale_is_utf8(),
+                                      st ? &series : NULL, pr);
+    } else {
+        text = report_snapshot_render(snap, format, cfg.utc, width, !glyphs_locale_is_utf8(),
+                                      st && !redact ? &series : NULL);
+    }
     store_close(st);
     rc = outfile_emit(out, text, "snapshot", &e) < 0 ? 1 : 0;
     if (rc != 0) {

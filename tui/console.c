@@ -11,6 +11,7 @@
 
 #include "backend/advisor.h"
 #include "backend/collect.h"
+#include "backend/promapi.h"
 #include "backend/sources.h"
 #include "backend/store.h"
 #include "backend/store_views.h"
@@ -146,6 +147,7 @@ int console_run(const struct config *cfg, const struct console_opts *o, int *sig
         .thresholds = &th,
         .utc = cfg->utc,
         .window_s = o->window_s,
+        .prometheus = promapi_range_new(cfg),
     };
     struct app *a = app_new(&ao);
     if (app_run(a, &e) < 0) {

@@ -2,7 +2,9 @@
  * Plain-text snapshots. Each pane is drawn once into a tall canvas to learn
  * how many rows it uses, then again into a box exactly that tall, and the
  * canvases are dumped as text (canvas_dump_text: the writer already removed
- * every escape and control character from deployment strings).
+ * every escape and control character from deployment strings). Sparklines
+ * read through a tally, so a pane whose history came (partly) from
+ * Prometheus says so on its bottom edge, as in the console.
  */
 #include "tui/textrender.h"
 
@@ -36,7 +38,11 @@ char *textrender_snapshot(const struct snapshot *s, const struct series_source *
 {
     char tb[64];
     width = width < 20 ? 20 : width > 1000 ? 1000 : width;
-    struct pane_ctx ctx = {.series = series, .utc = utc};
+    struct series_tally tally;
+    if (series) {
+        series_tally_init(&tally, series);
+    }
+    struct pane_ctx ctx = {.series = series ? &tally.self : NULL, .utc = utc};
     struct pane_view pv = {.selected = -1, .zoomed = true};
     size_t cap = 0, len = 0;
     char *out = NULL;
@@ -56,7 +62,13 @@ char *textrender_snapshot(const struct snapshot *s, const struct series_source *
         int last = last_used_row(c, canvas_rect(1, 1, width - 2, TEXTRENDER_MAX_H - 2));
         int h = last + 2 < 3 ? 3 : last + 2;
         canvas_resize(c, width, h);
+        if (series) {
+            series_tally_take(&tally);
+        }
         ops->draw(c, canvas_rect(0, 0, width, h), s, &pv, &ctx);
+        if (series) {
+            panel_history_badge(c, canvas_rect(0, 0, width, h), series_tally_take(&tally));
+        }
         char *t = canvas_dump_text(c);
         size_t tl = strlen(t);
         out = xgrow(out, &cap, len + tl + 2, 1);

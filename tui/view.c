@@ -24,6 +24,7 @@ void view_init(struct view *v)
     v->ctx = (struct pane_ctx){0};
     prompt_close(&v->prompt);
     v->message[0] = '\0';
+    v->tally = NULL;
     for (int i = 0; i < PANE_COUNT; i++) {
         v->panes[i] = (struct pane_view){.selected = -1};
     }
@@ -262,7 +263,13 @@ void view_render(struct canvas *c, struct rect screen, const struct view *v,
         pv.focused = i == v->focus;
         pv.compact = l.compact[i];
         pv.zoomed = v->zoom == i;
+        if (v->tally) {
+            series_tally_take(v->tally);
+        }
         panes_get((enum pane_id)i)->draw(c, l.pane[i], s, &pv, &v->ctx);
+        if (v->tally) {
+            panel_history_badge(c, l.pane[i], series_tally_take(v->tally));
+        }
     }
     if (v->compare.open) {
         compare_draw(c, l.body, &v->compare, v->ctx.utc);

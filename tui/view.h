@@ -25,6 +25,8 @@ struct view {
     struct prompt prompt;   /* the footer's prompt ("go to time", "mark"), kind NONE if closed */
     char message[200];      /* a one-line answer in the footer until the next key; "" for none */
     struct compare compare; /* marks A and B and the compare view (owns its text) */
+    struct series_tally *tally; /* ctx.series reads through it: each pane is labelled with
+                                   where its history came from; NULL for no labels */
 };
 
 enum view_action {

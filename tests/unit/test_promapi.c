@@ -526,6 +526,41 @@ TEST(range_source_columns)
     loopsrv_stop(s);
 }
 
+/* Points on column edges: a column is (left, right], and the newest point
+ * (at `to`) is in the newest column. */
+static void edge_fn(void *ctx, const struct loopsrv_req *rq, struct loopsrv_resp *out)
+{
+    (void)ctx;
+    (void)rq;
+    out->status = 200;
+    out->content_type = "application/json";
+    out->body = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{"
+                "\"metric\":{\"instance\":\"127.0.0.1:9100\"},\"values\":[[1000,\"99\"],"
+                "[1020,\"4\"],[1030,\"6\"],[1100,\"8\"]]}]}}";
+}
+
+TEST(range_source_right_edges)
+{
+    struct loopsrv *s = loopsrv_start(edge_fn, NULL);
+    struct config cfg;
+    cfg_for(&cfg, loopsrv_url(s));
+    struct promapi_range *pr = promapi_range_new(&cfg);
+    struct series_source src = promapi_range_source(pr);
+    double v[5];
+    CHECK_INT(src.range(src.ctx, "server/coder-1/cpu_cores", 1000, 1100, 5, v), 5);
+    CHECK_NEAR(v[0], 4, 0); /* 1020 closes the first column; 1000 is before it */
+    CHECK_NEAR(v[1], 6, 0);
+    CHECK(isnan(v[2]));
+    CHECK_NEAR(v[4], 8, 0); /* the value at `to` */
+    struct loopsrv_req rq;
+    CHECK_INT(loopsrv_get(s, 0, &rq), 0);
+    /* evaluated from the first half column's edge up to `to` */
+    CHECK(strstr(rq.query, "start=1010.000") != NULL);
+    CHECK(strstr(rq.query, "end=1100.000") != NULL);
+    promapi_range_free(pr);
+    loopsrv_stop(s);
+}
+
 /* ---- live: a real Prometheus (tests/integration/prometheus.sh) ---- */
 
 /* History older than the local file comes from Prometheus: the script runs
@@ -550,7 +585,8 @@ TEST(live_range_fills_history_older_than_the_file)
         return;
     }
     /* the local file holds only the last 9 seconds, with values Prometheus
-     * cannot have (5 s p95, 77 cores) */
+     * cannot have (5 s p95, 770 cores: the sim's replicas use 1.1 to 1.3
+     * cores, which Prometheus reads 30x at the sim's speed, 33 to 39) */
     double now = floor((double)time(NULL));
     struct snapshot *last = NULL;
     for (int i = 0; i < 10; i++) {
@@ -559,7 +595,7 @@ TEST(live_range_fills_history_older_than_the_file)
         sv->hostname = snapshot_str(s, "coder-live");
         sv->metrics_target = snapshot_str(s, inst);
         sv->api_p95_ms = 5000;
-        sv->cpu_cores = 77;
+        sv->cpu_cores = 770;
         CHECK_INT(store_append(st, s, &e), 0);
         if (last) {
             snapshot_unref(last);
@@ -583,7 +619,7 @@ TEST(live_range_fills_history_older_than_the_file)
         CHECK_INT(series_range_origin(fb, names[k], now - 60, now, 30, v, &o, &nremote), 30);
         CHECK_INT(o, SERIES_ORIGIN_MIXED);
         CHECK(nremote >= 5);
-        double mine = k == 0 ? 5000 : 77;
+        double mine = k == 0 ? 5000 : 770;
         for (size_t i = 26; i < 30; i++) {
             CHECK_NEAR(v[i], mine, 1e-6); /* the file's own columns are kept */
         }
