@@ -62,6 +62,8 @@ struct sim_opts {
     double stats_delay_s;    /* deployment stats answer 400 this long after start */
     double health_compute_s; /* /debug/health is 404 this long into each 10 min window */
     double start_epoch;      /* sim time at start, unix seconds */
+    bool no_metrics_api;     /* metrics.k8s.io absent: 404, as without metrics-server */
+    bool colocate_coderd;    /* one coderd replica runs on the most crowded workspace node */
 };
 
 struct sim_tags {
@@ -231,6 +233,12 @@ struct sim {
      * hostname and error and the first proxy's display name carry it. */
     char hostile[8192];
     size_t hostile_len;
+
+    /* Kubernetes placement of the workspace pods for one world (sim_k8s.c),
+     * recomputed when the world's counts change; guarded by mu. */
+    int *pl_node;
+    long pl_cap, pl_nws;
+    int pl_nodes, pl_prov, pl_rep;
 };
 
 /* Appends n bytes to b, growing it (aborts on out of memory). */
@@ -309,6 +317,9 @@ void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 void sim_k8s_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 /* Cluster totals for the truth endpoint (caller holds sim->mu). */
 json_t *sim_k8s_cluster_truth(struct sim *s);
+/* Per-node load (workspaces, requests, usage, control-plane pods) for the
+ * truth endpoint, in node order (caller holds sim->mu). */
+json_t *sim_k8s_nodes_truth(struct sim *s);
 /* Answers a /__sim/ control request (connection thread). */
 void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 /* The manifest object (URLs, tokens, preset); caller owns the reference. */

@@ -31,6 +31,9 @@ static void usage(FILE *f)
                "  --k8s-token TOKEN          Kubernetes bearer token (default random)\n"
                "  --agent-stats on|off       coderd_agentstats_* series (default off)\n"
                "  --db-metrics on|off        coderd_db_query_latencies_seconds (default off)\n"
+               "  --metrics-api on|off       metrics.k8s.io node and pod usage (default on;\n"
+               "                             off answers 404, as without metrics-server)\n"
+               "  --colocate-coderd          one coderd pod on the most crowded workspace node\n"
                "  --unlicensed               premium features answer 403\n"
                "  --builtin-provisioners N   built-in daemons per replica (default 0)\n"
                "  --rate-limit N             API requests per minute per endpoint (default 512)\n"
@@ -151,6 +154,15 @@ static int parse(struct sim_opts *o, int argc, char **argv)
             if (!on_off(v, &o->db_metrics)) {
                 return -1;
             }
+        } else if (strcmp(a, "--metrics-api") == 0) {
+            NEEDV;
+            bool on = true;
+            if (!on_off(v, &on)) {
+                return -1;
+            }
+            o->no_metrics_api = !on;
+        } else if (strcmp(a, "--colocate-coderd") == 0) {
+            o->colocate_coderd = true;
         } else if (strcmp(a, "--unlicensed") == 0) {
             o->unlicensed = true;
         } else if (strcmp(a, "--single-ip") == 0) {
@@ -283,6 +295,7 @@ int main(int argc, char **argv)
     sim_blob_unref(s->ws_body);
     free(s->daemons);
     free(s->jobs);
+    free(s->pl_node);
     free(s->reqlog);
     pthread_mutex_destroy(&s->mu);
     free(s);
