@@ -262,6 +262,7 @@ struct simpod {
     long k; /* index within its kind */
     long long cpu_m, mem_b;
     long long use_n, use_ki;
+    const char *container;
 };
 
 #define WS_NODE0   3           /* first workspace node; the last node is cordoned */
@@ -360,6 +361,7 @@ static void pod_info(struct sim *s, const struct world *w, long i, struct simpod
         }
         p->ns = "coder";
         p->role = ROLE_CODERD;
+        p->container = "coder";
         snprintf(p->name, sizeof p->name, "%s", s->rep[ri].hostname);
         snprintf(p->ip, sizeof p->ip, "%s", s->rep[ri].ip);
         p->cpu_m = 4000;
@@ -370,6 +372,7 @@ static void pod_info(struct sim *s, const struct world *w, long i, struct simpod
     } else if ((k -= w->n_rep) < 1) {
         p->ns = "coder";
         p->role = ROLE_PG;
+        p->container = "postgresql";
         snprintf(p->name, sizeof p->name, "coder-db-postgresql-0");
         snprintf(p->ip, sizeof p->ip, "10.60.250.9");
         p->cpu_m = 2000;
@@ -386,6 +389,7 @@ static void pod_info(struct sim *s, const struct world *w, long i, struct simpod
         }
         p->ns = "coder-provisioners";
         p->role = ROLE_PROV;
+        p->container = "provisioner";
         snprintf(p->name, sizeof p->name, "%s", s->daemons[di].name);
         snprintf(p->ip, sizeof p->ip, "10.60.%ld.%ld", k / 250, k % 250 + 2);
         p->cpu_m = 1000;
@@ -397,6 +401,7 @@ static void pod_info(struct sim *s, const struct world *w, long i, struct simpod
     } else if ((k -= w->n_prov) < w->n_ws) {
         p->ns = "coder-workspaces";
         p->role = ROLE_WS;
+        p->container = "dev";
         snprintf(p->name, sizeof p->name, "coder-ws-%05ld", k);
         snprintf(p->ip, sizeof p->ip, "10.64.%ld.%ld", k / 250, k % 250 + 2);
         p->cpu_m = ws_cpu_m[k % 4];
@@ -408,6 +413,7 @@ static void pod_info(struct sim *s, const struct world *w, long i, struct simpod
     } else {
         k -= w->n_ws;
         p->ns = "kube-system";
+        p->container = "coredns";
         snprintf(p->name, sizeof p->name, "coredns-5d78c9869d-%s", k == 0 ? "7xk2p" : "q9wzt");
         snprintf(p->ip, sizeof p->ip, "10.0.0.%ld", k + 10);
         p->cpu_m = 100;
@@ -439,56 +445,82 @@ static json_t *container(const char *name, const char *image, const char *cpu, c
                      "requests", req, "limits", lim, "imagePullPolicy", "IfNotPresent");
 }
 
-static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_out[48])
+/* A pod's labels as Coder's charts and templates set them; *annotations
+ * (when asked for) gets the annotations, or NULL. */
+static json_t *pod_labels(const struct simpod *p, json_t **annotations)
 {
-    char node[48], v1[32], v2[32], v3[32], v4[32], id[40];
-    json_t *c;
-    json_t *labels = json_object(), *annotations = NULL;
-    struct simpod p;
-    pod_info(s, w, i, &p);
-    long k = p.k;
-    switch (p.role) {
+    json_t *labels = json_object();
+    const char *component = NULL;
+    char id[40];
+    switch (p->role) {
     case ROLE_CODERD:
-        c = container("coder", "ghcr.io/coder/coder:v2.38.5", "4", "12Gi", "4", "12Gi");
         json_object_set_new(labels, "app.kubernetes.io/name", qs("coder"));
         json_object_set_new(labels, "app.kubernetes.io/instance", qs("coder"));
         json_object_set_new(labels, "app.kubernetes.io/part-of", qs("coder"));
         /* the chart puts the component in the annotations, not the labels */
-        annotations = json_pack("{s:s}", "app.kubernetes.io/component", "coderd");
+        component = "coderd";
         break;
     case ROLE_PG:
-        c = container("postgresql", "docker.io/bitnami/postgresql:16.4.0", "2", "8Gi", NULL,
-                      "16Gi");
         json_object_set_new(labels, "app.kubernetes.io/name", qs("postgresql"));
         json_object_set_new(labels, "app.kubernetes.io/instance", qs("coder-db"));
         json_object_set_new(labels, "app.kubernetes.io/component", qs("primary"));
         break;
     case ROLE_PROV:
-        q_cpu(1000, (int)k, v1);
-        q_mem(1000000000LL, (int)k, v2);
-        c = container("provisioner", "ghcr.io/coder/coder:v2.38.5", v1, v2, NULL, "2Gi");
         json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-provisioner"));
-        annotations = json_pack("{s:s}", "app.kubernetes.io/component", "provisionerd");
+        component = "provisionerd";
         break;
     case ROLE_WS: {
-        q_cpu(ws_cpu_m[k % 4], (int)(k / 4), v1);
-        q_mem(ws_mem_gi[k % 4] << 30, (int)(k / 4), v2);
-        q_cpu(ws_cpu_m[k % 4] * 2, (int)(k / 4) + 1, v3);
-        q_mem((ws_mem_gi[k % 4] << 30) * 2, (int)(k / 4) + 1, v4);
-        c = container("dev", "codercom/enterprise-base:ubuntu", v1, v2, v3, v4);
-        uint64_t seed = (uint64_t)k * 7919 + 17;
+        uint64_t seed = (uint64_t)p->k * 7919 + 17;
         sim_uuid(&seed, id);
         json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-workspace"));
         json_object_set_new(labels, "app.kubernetes.io/part-of", qs("coder"));
         json_object_set_new(labels, "com.coder.resource", qs("true"));
         json_object_set_new(labels, "com.coder.workspace.id", qs(id));
-        json_object_set_new(labels, "com.coder.workspace.name", qs(p.name + 9));
+        json_object_set_new(labels, "com.coder.workspace.name", qs(p->name + 9));
         break;
     }
     default:
+        json_object_set_new(labels, "k8s-app", qs("kube-dns"));
+        break;
+    }
+    if (annotations) {
+        *annotations =
+            component ? json_pack("{s:s}", "app.kubernetes.io/component", component) : NULL;
+    }
+    return labels;
+}
+
+static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_out[48])
+{
+    char node[48], v1[32], v2[32], v3[32], v4[32];
+    json_t *c, *annotations = NULL;
+    struct simpod p;
+    pod_info(s, w, i, &p);
+    long k = p.k;
+    json_t *labels = pod_labels(&p, &annotations);
+    switch (p.role) {
+    case ROLE_CODERD:
+        c = container("coder", "ghcr.io/coder/coder:v2.38.5", "4", "12Gi", "4", "12Gi");
+        break;
+    case ROLE_PG:
+        c = container("postgresql", "docker.io/bitnami/postgresql:16.4.0", "2", "8Gi", NULL,
+                      "16Gi");
+        break;
+    case ROLE_PROV:
+        q_cpu(1000, (int)k, v1);
+        q_mem(1000000000LL, (int)k, v2);
+        c = container("provisioner", "ghcr.io/coder/coder:v2.38.5", v1, v2, NULL, "2Gi");
+        break;
+    case ROLE_WS:
+        q_cpu(ws_cpu_m[k % 4], (int)(k / 4), v1);
+        q_mem(ws_mem_gi[k % 4] << 30, (int)(k / 4), v2);
+        q_cpu(ws_cpu_m[k % 4] * 2, (int)(k / 4) + 1, v3);
+        q_mem((ws_mem_gi[k % 4] << 30) * 2, (int)(k / 4) + 1, v4);
+        c = container("dev", "codercom/enterprise-base:ubuntu", v1, v2, v3, v4);
+        break;
+    default:
         c = container("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", NULL,
                       "170Mi");
-        json_object_set_new(labels, "k8s-app", qs("kube-dns"));
         break;
     }
     snprintf(ns_out, 48, "%s", p.ns);
@@ -1025,31 +1057,26 @@ static void metrics_list(struct sim *s, struct sim_req *q, struct sim_reply *r, 
     } else {
         long total = pods_total(&w);
         for (long i = 0; i < total; i++) {
-            char nsname[48];
-            json_t *pj = pod_json(s, &w, i, nsname);
-            if ((only_ns && strcmp(nsname, only_ns) != 0) || !match_label(pj, lsel)) {
-                json_decref(pj);
-                continue;
-            }
             struct simpod p;
             pod_info(s, &w, i, &p);
-            json_t *pm = json_object_get(pj, "metadata");
+            if (only_ns && strcmp(p.ns, only_ns) != 0) {
+                continue;
+            }
             json_t *o = json_object();
-            json_object_set_new(o, "metadata",
-                                json_pack("{s:O,s:O,s:s,s:O}", "name", json_object_get(pm, "name"),
-                                          "namespace", json_object_get(pm, "namespace"),
-                                          "creationTimestamp", ts, "labels",
-                                          json_object_get(pm, "labels")));
+            json_t *m = json_pack("{s:s,s:s,s:s}", "name", p.name, "namespace", p.ns,
+                                  "creationTimestamp", ts);
+            json_object_set_new(m, "labels", pod_labels(&p, NULL));
+            json_object_set_new(o, "metadata", m);
+            if (!match_label(o, lsel)) {
+                json_decref(o);
+                continue;
+            }
             json_object_set_new(o, "timestamp", qs(ts));
             json_object_set_new(o, "window", qs("18.112s"));
-            json_t *cs = json_array();
-            json_t *c0 =
-                json_array_get(json_object_get(json_object_get(pj, "spec"), "containers"), 0);
-            json_array_append_new(cs, json_pack("{s:O,s:o}", "name", json_object_get(c0, "name"),
-                                                "usage", usage_json(p.use_n, p.use_ki)));
-            json_object_set_new(o, "containers", cs);
+            json_object_set_new(o, "containers",
+                                json_pack("[{s:s,s:o}]", "name", p.container, "usage",
+                                          usage_json(p.use_n, p.use_ki)));
             json_array_append_new(items, o);
-            json_decref(pj);
         }
     }
     pthread_mutex_unlock(&s->mu);
