@@ -57,8 +57,9 @@ compare() {
       end'
 }
 
-# --- with the metrics API, one coderd replica on a crowded workspace node ---
-sim_start a --preset 1k --seed 5 --colocate-coderd || fail sim_start_a "no manifest"
+# --- with the metrics API, the crowded nodes packed past the advisor's
+# threshold, one coderd replica on the most crowded workspace node ---
+sim_start a --preset 1k --seed 5 --colocate-coderd --packed-nodes || fail sim_start_a "no manifest"
 if snap a; then
     ok node_load_stable_snapshot
 else
@@ -122,6 +123,11 @@ check_eq node_load_nometrics_usage_null \
         .workspace_memory_usage_bytes] | unique' "$S")" "$(printf '[\n  null\n]')"
 bad=$(compare b)
 check_eq node_load_nometrics_per_node_equals_truth "$bad" ""
+# the steady placement is uneven but stays under the advisor's thresholds
+check_eq node_load_steady_uneven "$(jq '[.capacity.nodes[] | select(.workspaces > 0) | .workspaces] | sort |
+    (.[-1]) as $max | (.[0]) as $min | $max > $min' "$S")" true
+check_eq node_load_steady_not_crowded \
+    "$(jq '[.findings[] | select(.rule == "capacity.node_crowded")] | length' "$S")" 0
 check_eq node_load_nometrics_no_colocation \
     "$(jq '[.findings[] | select(.rule == "capacity.control_plane_colocated")] | length' "$S")" 0
 check_eq node_load_nometrics_coderd_on_system_nodes \

@@ -64,6 +64,7 @@ struct sim_opts {
     double start_epoch;      /* sim time at start, unix seconds */
     bool no_metrics_api;     /* metrics.k8s.io absent: 404, as without metrics-server */
     bool colocate_coderd;    /* one coderd replica runs on the most crowded workspace node */
+    bool packed_nodes;       /* the crowded workspace nodes are packed to 97 %, not 84 % */
 };
 
 struct sim_tags {

@@ -171,8 +171,13 @@ static void world_get(struct sim *s, struct world *w)
     for (int i = 0; i < s->n_daemons; i++) {
         w->n_prov += s->daemons[i].online && s->daemons[i].deploy >= 0;
     }
+    /* Enough nodes for 75 % of CPU and 70 % of memory (workspaces average
+     * 1 core and 4 GiB, provisioners 1 core and 1 GB), plus the system pool. */
     double cpu = (double)w->n_ws * 1.0 + w->n_prov + w->n_rep * 4.0;
-    w->n_nodes = (int)ceil(cpu / (NODE_CPU_M / 1000.0 * 0.75)) + 3;
+    double mem = ((double)w->n_ws * 4.0 * 1073741824.0 + w->n_prov * 1e9) / 1024.0;
+    int by_cpu = (int)ceil(cpu / (NODE_CPU_M / 1000.0 * 0.75));
+    int by_mem = (int)ceil(mem / (NODE_MEM_KI * 0.70));
+    w->n_nodes = (by_cpu > by_mem ? by_cpu : by_mem) + 3;
     w->rv = 100000 + (long)((s->sim_now - s->o.start_epoch) / 5);
     w->now = s->sim_now;
 }
@@ -265,10 +270,11 @@ struct simpod {
     const char *container;
 };
 
-#define WS_NODE0   3           /* first workspace node; the last node is cordoned */
-#define CROWD_FILL 0.97        /* crowded nodes are packed up to this share of allocatable */
-#define SYS_USE_N  250000000LL /* kubelet and system daemons on every node */
-#define SYS_USE_KI 1572864LL
+#define WS_NODE0          3           /* first workspace node; the last node is cordoned */
+#define CROWD_FILL        0.84        /* crowded nodes are packed up to this share of allocatable */
+#define CROWD_FILL_PACKED 0.97        /* ... with --packed-nodes: past the advisor's 0.85 */
+#define SYS_USE_N         250000000LL /* kubelet and system daemons on every node */
+#define SYS_USE_KI        1572864LL
 
 static int ws_nodes(const struct world *w)
 {
@@ -287,7 +293,8 @@ static bool colocated(struct sim *s, const struct world *w)
 
 /* Places the workspace pods of world w, as a scheduler with a bin-packing
  * score for part of the pool would: the first sixth of the workspace nodes
- * (at least one) is filled up to CROWD_FILL of allocatable CPU and memory,
+ * (at least one) is filled up to CROWD_FILL of allocatable CPU and memory
+ * (CROWD_FILL_PACKED with --packed-nodes),
  * and the rest is spread over the least requested nodes. Deterministic in
  * (n_ws, n_nodes, n_prov, n_rep, --colocate-coderd); cached in s. */
 static void place(struct sim *s, const struct world *w)
@@ -315,22 +322,28 @@ static void place(struct sim *s, const struct world *w)
         mem[0] += 12LL << 30;
     }
     const long long acpu = NODE_CPU_M, amem = NODE_MEM_KI * 1024;
+    const double fill = s->o.packed_nodes ? CROWD_FILL_PACKED : CROWD_FILL;
     int crowd = nw / 6 > 1 ? nw / 6 : 1, next = 0;
     for (long k = 0; k < w->n_ws; k++) {
         long long c = ws_cpu_m[k % 4], m = ws_mem_gi[k % 4] << 30;
         int at = -1;
         for (int t = 0; t < crowd && at < 0; t++) {
             int j = (next + t) % crowd;
-            if (cpu[j] + c <= acpu * CROWD_FILL && mem[j] + m <= amem * CROWD_FILL) {
+            if (cpu[j] + c <= acpu * fill && mem[j] + m <= amem * fill) {
                 at = j;
                 next = (j + 1) % crowd;
             }
         }
         if (at < 0) {
             int best = -1;
+            /* least allocated: the smallest of the larger of the two fractions */
+            double best_f = 0;
             for (int j = crowd < nw ? crowd : 0; j < nw; j++) {
-                if (best < 0 || cpu[j] < cpu[best] || (cpu[j] == cpu[best] && mem[j] < mem[best])) {
+                double fc = (double)cpu[j] / (double)acpu, fm = (double)mem[j] / (double)amem;
+                double f = fc > fm ? fc : fm;
+                if (best < 0 || f < best_f) {
                     best = j;
+                    best_f = f;
                 }
             }
             at = best;

@@ -19,31 +19,33 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: scaletop-sim [options]\n"
-               "  --preset 1k|2k|3k|10k      scale preset (default 1k)\n"
-               "  --seed N                   random seed (default 1)\n"
-               "  --scenario steady|incident (default steady)\n"
-               "  --speed N                  simulated clock runs N times real time (default 1)\n"
-               "  --start-epoch SECONDS      simulated start time (default: now)\n"
-               "  --manifest FILE            write the manifest JSON here\n"
-               "  --token TOKEN              owner token (default random)\n"
-               "  --member-token TOKEN       member-role token (default random)\n"
-               "  --k8s-token TOKEN          Kubernetes bearer token (default random)\n"
-               "  --agent-stats on|off       coderd_agentstats_* series (default off)\n"
-               "  --db-metrics on|off        coderd_db_query_latencies_seconds (default off)\n"
-               "  --metrics-api on|off       metrics.k8s.io node and pod usage (default on;\n"
-               "                             off answers 404, as without metrics-server)\n"
-               "  --colocate-coderd          one coderd pod on the most crowded workspace node\n"
-               "  --unlicensed               premium features answer 403\n"
-               "  --builtin-provisioners N   built-in daemons per replica (default 0)\n"
-               "  --rate-limit N             API requests per minute per endpoint (default 512)\n"
-               "  --single-ip                bind every listener on 127.0.0.1 (replicas otherwise\n"
-               "                             get 127.0.0.11, .12, … so hosts tell them apart)\n"
-               "  --stats-delay SECONDS      /deployment/stats answers 400 \"still processing\"\n"
-               "                             for this long (simulated) after start\n"
-               "  --health-compute-s SECONDS /debug/health answers 404 \"in progress\" for this\n"
-               "                             long into each 10-minute cache window\n"
-               "  --port-base N              first port (0 = ephemeral ports, the default)\n");
+    fprintf(f,
+            "usage: scaletop-sim [options]\n"
+            "  --preset 1k|2k|3k|10k      scale preset (default 1k)\n"
+            "  --seed N                   random seed (default 1)\n"
+            "  --scenario steady|incident (default steady)\n"
+            "  --speed N                  simulated clock runs N times real time (default 1)\n"
+            "  --start-epoch SECONDS      simulated start time (default: now)\n"
+            "  --manifest FILE            write the manifest JSON here\n"
+            "  --token TOKEN              owner token (default random)\n"
+            "  --member-token TOKEN       member-role token (default random)\n"
+            "  --k8s-token TOKEN          Kubernetes bearer token (default random)\n"
+            "  --agent-stats on|off       coderd_agentstats_* series (default off)\n"
+            "  --db-metrics on|off        coderd_db_query_latencies_seconds (default off)\n"
+            "  --metrics-api on|off       metrics.k8s.io node and pod usage (default on;\n"
+            "                             off answers 404, as without metrics-server)\n"
+            "  --colocate-coderd          one coderd pod on the most crowded workspace node\n"
+            "  --packed-nodes             pack the crowded workspace nodes to 97 %% (not 84 %%)\n"
+            "  --unlicensed               premium features answer 403\n"
+            "  --builtin-provisioners N   built-in daemons per replica (default 0)\n"
+            "  --rate-limit N             API requests per minute per endpoint (default 512)\n"
+            "  --single-ip                bind every listener on 127.0.0.1 (replicas otherwise\n"
+            "                             get 127.0.0.11, .12, … so hosts tell them apart)\n"
+            "  --stats-delay SECONDS      /deployment/stats answers 400 \"still processing\"\n"
+            "                             for this long (simulated) after start\n"
+            "  --health-compute-s SECONDS /debug/health answers 404 \"in progress\" for this\n"
+            "                             long into each 10-minute cache window\n"
+            "  --port-base N              first port (0 = ephemeral ports, the default)\n");
 }
 
 static void random_token(char *out, size_t n, const char *prefix)
@@ -163,6 +165,8 @@ static int parse(struct sim_opts *o, int argc, char **argv)
             o->no_metrics_api = !on;
         } else if (strcmp(a, "--colocate-coderd") == 0) {
             o->colocate_coderd = true;
+        } else if (strcmp(a, "--packed-nodes") == 0) {
+            o->packed_nodes = true;
         } else if (strcmp(a, "--unlicensed") == 0) {
             o->unlicensed = true;
         } else if (strcmp(a, "--single-ip") == 0) {
