@@ -710,15 +710,20 @@ static void rules_nodes(struct eval *ev)
             snprintf(usage, sizeof usage, " cpu_used=%.0f%%", wu * 100);
         }
         if (advisor_node_crowded(t, n) != SEV_OK) {
+            char cpu[16] = "?", mem[16] = "?";
+            double fc = share_or_nan(n->workspace_cpu_requested_cores, n->cpu_allocatable_cores);
+            double fm =
+                share_or_nan(n->workspace_memory_requested_bytes, n->memory_allocatable_bytes);
+            if (!isnan(fc)) {
+                snprintf(cpu, sizeof cpu, "%.0f%%", fc * 100);
+            }
+            if (!isnan(fm)) {
+                snprintf(mem, sizeof mem, "%.0f%%", fm * 100);
+            }
             add(ev, "capacity.node_crowded", SEV_WARN, entity,
                 "Noisy-neighbour risk and a node that cannot scale down: spread workspaces or "
-                "lower workspaces per node | workspaces=%.0f cpu_requests=%.0f%% "
-                "memory_requests=%.0f%%%s",
-                n->workspaces,
-                share_or_nan(n->workspace_cpu_requested_cores, n->cpu_allocatable_cores) * 100,
-                share_or_nan(n->workspace_memory_requested_bytes, n->memory_allocatable_bytes) *
-                    100,
-                usage);
+                "lower workspaces per node | workspaces=%.0f cpu_requests=%s memory_requests=%s%s",
+                n->workspaces, cpu, mem, usage);
         }
         if (advisor_node_colocated(n)) {
             char kinds[64] = "";

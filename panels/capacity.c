@@ -213,13 +213,12 @@ static void nodes_detail(struct canvas *c, struct rect r, const struct snapshot 
         colocated += advisor_node_colocated(&cap->nodes[i]);
         ws += isnan(cap->nodes[i].workspaces) ? 0 : cap->nodes[i].workspaces;
     }
-    canvas_printf(c, r, r.x + 1, y++, ROLE_TITLE, "Nodes: %zu, %.0f workspaces", cap->nnodes, ws);
+    canvas_printf(c, r, r.x + 1, y++, ROLE_TITLE, "Nodes: %zu, %.0f workspaces%s", cap->nnodes, ws,
+                  cap->metrics_api == TRI_FALSE ? "; usage unknown: no metrics API" : "");
     if (y < bottom) {
         canvas_printf(c, r, r.x + 1, y++, crowded || colocated ? ROLE_WARN : n,
-                      "%zu crowded (noisy neighbours, hard to scale down), %zu with control plane "
-                      "beside workspaces%s",
-                      crowded, colocated,
-                      cap->metrics_api == TRI_FALSE ? "; usage: no metrics API" : "");
+                      "%zu crowded, %zu with coderd/PostgreSQL/proxies beside workspaces", crowded,
+                      colocated);
     }
     if (!cap->nnodes) {
         if (y < bottom) {

@@ -373,6 +373,10 @@ TEST(advisor_node_crowded_by_share_and_count)
     ws_node(s)->workspace_cpu_usage_cores = 12;
     ws_node(s)->workspaces = 25;
     expect(s, "capacity.node_crowded", "node/ws-0", SEV_WARN, "cpu_used=75%");
+    s = steady();
+    ws_node(s)->workspaces = 30;
+    ws_node(s)->memory_allocatable_bytes = NAN; /* unknown: said so, not "nan%" */
+    expect(s, "capacity.node_crowded", "node/ws-0", SEV_WARN, "memory_requests=?");
 }
 
 TEST(advisor_node_below_thresholds_or_unknown_is_quiet)

@@ -7,7 +7,9 @@
 #include "backend/labelsel.h"
 #include "backend/snapshot.h"
 #include "backend/snapshot_json.h"
+#include "panels/panel.h"
 #include "tests/lib/test.h"
+#include "tui/canvas.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -507,4 +509,86 @@ TEST(config_label_selectors)
     CHECK(load_cfg(&cfg, "[kubernetes]\npods_label_selector = a=b\n", &e) != 0);
     CHECK(strstr(e.msg, "unknown key") != NULL);
     config_fini(&cfg);
+}
+
+/* A snapshot with n nodes, node i holding n - i workspaces; node 0 also
+ * runs coderd beside them. */
+static struct snapshot *many_nodes(int n)
+{
+    struct snapshot *s = snapshot_new(1795749120.0);
+    struct source_state *src = snapshot_add_source(s, "kubernetes", "kubernetes");
+    src->status = SOURCE_OK;
+    src->last_ok = s->time;
+    s->capacity.metrics_api = TRI_FALSE;
+    for (int i = 0; i < n; i++) {
+        struct node_load *l = snapshot_add_node_load(s);
+        char name[32];
+        snprintf(name, sizeof name, "node-%02d", i);
+        l->name = snapshot_str(s, name);
+        l->ready = l->schedulable = TRI_TRUE;
+        l->workspaces = n - i;
+        l->cpu_allocatable_cores = 16;
+        l->memory_allocatable_bytes = 64 * GI;
+        l->workspace_cpu_requested_cores = 0.5 * (n - i);
+        l->workspace_memory_requested_bytes = 2 * GI * (n - i);
+        l->coderd = i == 0;
+        l->postgres = l->proxies = l->provisioners = 0;
+    }
+    return s;
+}
+
+static char *render(const struct snapshot *s, const struct pane_view *v, int w, int h)
+{
+    struct canvas *c = canvas_new(w, h, true);
+    panes_get(PANE_CAPACITY)->draw(c, canvas_bounds(c), s, v, NULL);
+    char *text = canvas_dump_text(c);
+    canvas_free(c);
+    return text;
+}
+
+TEST(capacity_pane_nodes_view_keys_and_scroll)
+{
+    struct snapshot *s = many_nodes(30);
+    struct pane_view v = {.focused = true, .zoomed = true, .selected = -1};
+    char *main = render(s, &v, 100, 30);
+    /* the main view: the co-location, the top nodes, a pointer to the rest */
+    CHECK(strstr(main, "coderd beside 30 workspaces on node-00") != NULL);
+    CHECK(strstr(main, "node-02") != NULL);
+    CHECK(strstr(main, "node-03") == NULL);
+    CHECK(strstr(main, "27 more nodes: n lists them all") != NULL);
+    free(main);
+    const struct pane_ops *ops = panes_get(PANE_CAPACITY);
+    CHECK(ops->key(&v, s, 'n'));
+    CHECK(v.detail);
+    char *det = render(s, &v, 100, 30);
+    CHECK(strstr(det, "Nodes: 30, 465 workspaces; usage unknown: no metrics API") != NULL);
+    CHECK(strstr(det, "11 crowded, 1 with coderd/PostgreSQL/proxies beside workspaces") != NULL);
+    CHECK(strstr(det, "node-00") != NULL);
+    CHECK(strstr(det, "node-29") == NULL); /* below the fold */
+    free(det);
+    CHECK(ops->key(&v, s, KEYS_END));
+    det = render(s, &v, 100, 30);
+    CHECK(strstr(det, "node-29") != NULL);
+    CHECK(strstr(det, "node-00") == NULL);
+    free(det);
+    CHECK(ops->key(&v, s, KEYS_HOME));
+    CHECK(ops->key(&v, s, KEYS_DOWN));
+    CHECK_INT(v.scroll, 1);
+    CHECK(ops->key(&v, s, KEYS_UP) && ops->key(&v, s, KEYS_UP));
+    CHECK_INT(v.scroll, 0);
+    /* Esc closes it; the namespace keys work again */
+    CHECK(ops->key(&v, s, KEYS_ESCAPE));
+    CHECK(!v.detail);
+    snapshot_unref(s);
+    /* a snapshot without nodes: the view says so */
+    s = snapshot_new(1795749120.0);
+    struct source_state *src = snapshot_add_source(s, "kubernetes", "kubernetes");
+    src->status = SOURCE_OK;
+    src->last_ok = s->time;
+    v.detail = true;
+    snprintf(v.detail_key, sizeof v.detail_key, ":nodes");
+    det = render(s, &v, 80, 24);
+    CHECK(strstr(det, "no nodes in this snapshot") != NULL);
+    free(det);
+    snapshot_unref(s);
 }
