@@ -87,6 +87,18 @@ static const struct threshold_row thresholds[] = {
     {{"node_share_warn", 0.85, "fraction",
       "workspaces' requests of a node's allocatable CPU or memory: noisy-neighbour risk"},
      T(node_share_warn)},
+    {{"derp_relay_warn_bytes_per_s", 5e6, "bytes/s",
+      "traffic one replica's or proxy's DERP relay carries, warning"},
+     T(derp_relay_warn_bytes_per_s)},
+    {{"derp_relay_crit_bytes_per_s", 25e6, "bytes/s",
+      "traffic one replica's or proxy's DERP relay carries, critical"},
+     T(derp_relay_crit_bytes_per_s)},
+    {{"derp_relay_growth_factor", 3, "x 7-day average",
+      "relayed traffic (all relays) this many times its 7-day average, warning"},
+     T(derp_relay_growth_factor)},
+    {{"derp_relay_growth_min_bytes_per_s", 1e6, "bytes/s",
+      "relayed traffic below which growth is not reported"},
+     T(derp_relay_growth_min_bytes_per_s)},
 };
 
 #define NTHRESHOLDS (sizeof thresholds / sizeof *thresholds)
@@ -149,6 +161,17 @@ static const struct advisor_rule_info rules[] = {
     {"proxies.unhealthy", "Workspace proxy unhealthy or unreachable",
      "Guide: \"each geographic cluster of workspaces have an associated deployment of "
      "workspace proxies\""},
+    {"network.stun_failing", "STUN failing: clients cannot go direct",
+     "Guide: \"Set up your network so that most users can get direct, peer-to-peer "
+     "connections\"; health codes ESTUN01/ESTUN02"},
+    {"network.derp_degraded", "DERP relays degraded (websocket fallback or a node unhealthy)",
+     "Health codes EDERP01/EDERP02 (coderd /api/v2/debug/health, derp section)"},
+    {"network.relay_load", "A DERP relay carries a lot of traffic",
+     "Guide: direct connections \"drastically reduce the load on Coder Server and workspace "
+     "proxy instances\" (coder_derp_server_bytes_*_total)"},
+    {"network.relay_growth", "Relayed traffic grew well above its weekly average",
+     "Guide: \"most users can get direct, peer-to-peer connections\": a jump in relayed "
+     "bytes means peers lost their direct path"},
     {"capacity.headroom", "Cluster or quota headroom low",
      "Guide: \"monitor Coder workspace resource utilization against the limits\""},
     {"capacity.forecast", "Capacity forecast to run out",
@@ -587,6 +610,80 @@ static void rules_proxies(struct eval *ev)
     }
 }
 
+static void relay_load(struct eval *ev, const char *kind, const char *name, double bytes_per_s,
+                       double clients)
+{
+    const struct advisor_thresholds *t = &ev->a->t;
+    enum severity sev =
+        level(bytes_per_s, t->derp_relay_warn_bytes_per_s, t->derp_relay_crit_bytes_per_s);
+    if (!sev) {
+        return;
+    }
+    char entity[300];
+    snprintf(entity, sizeof entity, "%s/%s", kind, name ? name : "?");
+    add(ev, "network.relay_load", sev, entity,
+        "DERP relays %.1f MB/s: sessions are not going direct; check UDP/STUN reachability "
+        "between clients and workspaces | derp_bytes_per_s=%.0f clients=%.0f",
+        bytes_per_s / 1e6, bytes_per_s, clients);
+}
+
+/* Direct connections (the guide's Networking item): STUN and DERP health,
+ * the load each relay carries, and relayed traffic against its own week. */
+static void rules_network(struct eval *ev)
+{
+    const struct advisor_thresholds *t = &ev->a->t;
+    struct snapshot *s = ev->s;
+    const struct deployment *d = &s->deployment;
+    char codes[160] = "";
+    size_t o = 0;
+    for (size_t i = 0; i < d->nhealth_codes && o < sizeof codes; i++) {
+        const char *c = d->health_codes[i];
+        if (c && (strncmp(c, "ESTUN", 5) == 0 || strncmp(c, "EDERP", 5) == 0)) {
+            int k = snprintf(codes + o, sizeof codes - o, "%s%s", o ? "," : "", c);
+            o += k > 0 ? (size_t)k : 0;
+        }
+    }
+    if (d->stun_healthy == TRI_FALSE) {
+        add(ev, "network.stun_failing", SEV_WARN, "deployment",
+            "STUN is failing: clients cannot learn their public address, so connections relay "
+            "through coderd and the proxies; allow UDP to the STUN servers | codes=%s "
+            "relayed_bytes_per_s=%.0f",
+            codes[0] ? codes : "?", d->derp_bytes_per_s);
+    }
+    if (d->derp_healthy == TRI_FALSE) {
+        add(ev, "network.derp_degraded", SEV_WARN, "deployment",
+            "DERP relays are degraded: check that the load balancer passes \"Upgrade: DERP\" "
+            "and that every relay node answers | codes=%s",
+            codes[0] ? codes : "?");
+    }
+    for (size_t i = 0; i < s->nservers; i++) {
+        const struct server *sv = &s->servers[i];
+        relay_load(ev, "server", host_of(sv), sv->derp_bytes_per_s, sv->derp_clients);
+    }
+    for (size_t i = 0; i < s->nproxies; i++) {
+        const struct proxy *x = &s->proxies[i];
+        relay_load(ev, "proxy", x->name, x->derp_bytes_per_s, x->derp_clients);
+    }
+    const struct advisor_history *h = ev->hist;
+    struct advisor_series_stats st;
+    double now = d->derp_bytes_per_s;
+    if (!h || !h->stats || isnan(now) || now < t->derp_relay_growth_min_bytes_per_s ||
+        h->stats(h->ctx, "deployment/derp_bytes_per_s", s->time - 7 * 86400.0, s->time - 1, &st) !=
+            0) {
+        return;
+    }
+    /* a baseline needs an hour of history; a zero one says nothing about growth */
+    if (st.n < 2 || st.last_t - st.first_t < 3600 || !(st.avg > 0)) {
+        return;
+    }
+    if (now >= t->derp_relay_growth_factor * st.avg) {
+        add(ev, "network.relay_growth", SEV_WARN, "deployment",
+            "Relayed traffic is %.1fx its 7-day average: peers are losing their direct path "
+            "(STUN/UDP blocked, a new firewall or NAT) | now=%.0f B/s avg=%.0f B/s over %.1f h",
+            now / st.avg, now, st.avg, (st.last_t - st.first_t) / 3600.0);
+    }
+}
+
 static void headroom(struct eval *ev, const char *entity, const char *what, double used,
                      double total)
 {
@@ -862,6 +959,7 @@ void advisor_evaluate(struct advisor *a, struct snapshot *snap, const struct adv
     rules_provisioners(&ev);
     rules_postgres(&ev);
     rules_proxies(&ev);
+    rules_network(&ev);
     rules_capacity(&ev);
     rules_nodes(&ev);
     rules_peaks(&ev);

@@ -49,6 +49,12 @@ struct advisor_thresholds {
     double utilisation_crit;
     double node_workspaces_warn; /* workspaces on one node: noisy-neighbour risk */
     double node_share_warn;      /* workspaces' requests / a node's allocatable (CPU or memory) */
+    /* DERP relay load of one coderd replica or proxy (bytes/s relayed) */
+    double derp_relay_warn_bytes_per_s;
+    double derp_relay_crit_bytes_per_s;
+    /* relayed traffic now vs its 7-day average (deployment total) */
+    double derp_relay_growth_factor;
+    double derp_relay_growth_min_bytes_per_s; /* below this, growth is noise */
 };
 
 /* One threshold's name, default and description, for docs and --help. */

@@ -597,6 +597,48 @@ static void add_code(struct snapshot *s, const char **codes, size_t *n, const ch
     codes[(*n)++] = snapshot_strn(s, code, len);
 }
 
+/* The code of a health warning item ({code,message} or an older "CODE: text"
+ * string) into buf; "" when it has none. */
+static void item_code(json_t *item, char *buf, size_t n)
+{
+    const char *code = jstr(item, "code");
+    size_t l = code ? strlen(code) : 0;
+    if (!code && json_is_string(item)) {
+        code = json_string_value(item);
+        l = code_prefix(code);
+    }
+    snprintf(buf, n, "%.*s", (int)(l < n ? l : 0), code ? code : "");
+}
+
+/* DERP and STUN verdicts from the report's derp section (DESIGN.md §3,
+ * reference §"health"): an ESTUN* code means clients cannot learn their
+ * public address, so they cannot go direct; an EDERP* code or a section
+ * error means the relays themselves are degraded. A dismissed or missing
+ * section leaves both unknown. */
+static void derp_verdicts(struct snapshot *s, json_t *report)
+{
+    json_t *sec = json_object_get(report, "derp");
+    if (!json_is_object(sec) || !json_object_get(sec, "severity") ||
+        jbool(sec, "dismissed") == TRI_TRUE) {
+        return;
+    }
+    bool stun_bad = false, derp_bad = false;
+    size_t i;
+    json_t *item;
+    char code[16];
+    json_array_foreach(json_object_get(sec, "warnings"), i, item)
+    {
+        item_code(item, code, sizeof code);
+        stun_bad = stun_bad || strncmp(code, "ESTUN", 5) == 0;
+        derp_bad = derp_bad || strncmp(code, "EDERP", 5) == 0;
+    }
+    const char *err = jstr(sec, "error");
+    const char *sev = jstr(sec, "severity");
+    derp_bad = derp_bad || (err && *err) || (sev && strcmp(sev, "error") == 0);
+    s->deployment.stun_healthy = stun_bad ? TRI_FALSE : TRI_TRUE;
+    s->deployment.derp_healthy = derp_bad ? TRI_FALSE : TRI_TRUE;
+}
+
 int coder_parse_health(struct snapshot *s, const char *body, size_t len, double *report_time,
                        struct err *e)
 {
@@ -640,6 +682,7 @@ int coder_parse_health(struct snapshot *s, const char *body, size_t len, double 
     }
     s->deployment.health_codes = codes;
     s->deployment.nhealth_codes = n;
+    derp_verdicts(s, j);
     json_decref(j);
     return 0;
 }

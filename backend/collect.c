@@ -87,8 +87,9 @@ struct collect {
 /* Kinds that read what the Coder API poller wrote: polled in order, together. */
 static bool in_chain(const char *kind)
 {
-    static const char *const chain[] = {"coder", "metrics", "provisioner-metrics", "proxy-health",
-                                        "prometheus"};
+    static const char *const chain[] = {"coder",        "metrics",    "provisioner-metrics",
+                                        "proxy-health", "prometheus", "proxy-metrics",
+                                        "derp-expvar"};
     for (size_t i = 0; i < sizeof chain / sizeof *chain; i++) {
         if (strcmp(kind, chain[i]) == 0) {
             return true;
@@ -371,6 +372,10 @@ static void merge_deployment(struct snapshot *d, const struct deployment *s)
     NUM(t->db_query_p95_ms, s->db_query_p95_ms);
     NUM(t->queue_wait_p95_s, s->queue_wait_p95_s);
     NUM(t->build_p95_s, s->build_p95_s);
+    TRI(t->derp_healthy, s->derp_healthy);
+    TRI(t->stun_healthy, s->stun_healthy);
+    NUM(t->derp_clients, s->derp_clients);
+    NUM(t->derp_bytes_per_s, s->derp_bytes_per_s);
 }
 
 static void merge_provisioners(struct snapshot *d, const struct provisioners *p)
@@ -510,6 +515,7 @@ static void merge(struct snapshot *d, const struct snapshot *s)
         t->version = S(v->version);
         t->error = S(v->error);
         t->metrics_target = S(v->metrics_target);
+        t->derp_source = S(v->derp_source);
     }
     merge_provisioners(d, &s->provisioners);
     merge_postgres(d, &s->postgres);
@@ -526,6 +532,7 @@ static void merge(struct snapshot *d, const struct snapshot *s)
         t->version = S(p->version);
         t->errors = copy_strs(d, p->errors, p->nerrors);
         t->warnings = copy_strs(d, p->warnings, p->nwarnings);
+        t->metrics_target = S(p->metrics_target);
     }
     merge_capacity(d, &s->capacity);
     for (size_t i = 0; i < s->nfindings; i++) {

@@ -89,6 +89,7 @@ void config_fini(struct config *cfg)
     }
     free_list(cfg->metrics_urls, &cfg->nmetrics_urls);
     free_list(cfg->provisioner_metrics_urls, &cfg->nprovisioner_metrics_urls);
+    free_list(cfg->proxy_metrics_urls, &cfg->nproxy_metrics_urls);
     for (size_t i = 0; i < cfg->nsoft_limits; i++) {
         free(cfg->soft_limits[i].name);
         free(cfg->soft_limits[i].resource);
@@ -197,6 +198,14 @@ static int parse_seconds(const char *v, double *out)
 static int check_url(const char *v)
 {
     return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0 ? 0 : -1;
+}
+
+/* A --proxy-metrics value: "NAME=URL" or a bare URL; the URL must be http(s). */
+static int check_proxy_metrics(const char *v)
+{
+    const char *eq = strchr(v, '=');
+    const char *sch = strstr(v, "://");
+    return check_url(eq && (!sch || eq < sch) ? eq + 1 : v);
 }
 
 static char *dup_url(const char *v)
@@ -475,6 +484,23 @@ static int file_handler(void *user, const char *section, const char *key, const 
         list[(*n)++] = dup_url(value);
         return 1;
     }
+    if (IS("metrics", "proxy_url")) {
+        if (check_proxy_metrics(value) < 0 || !*value) {
+            return file_error(fp, "metrics.proxy_url must be NAME=URL or a URL (http:// or "
+                                  "https://)");
+        }
+        if (cfg->nproxy_metrics_urls >= CONFIG_MAX_URLS) {
+            return file_error(fp, "too many metrics.proxy_url (at most %d)", CONFIG_MAX_URLS);
+        }
+        cfg->proxy_metrics_urls[cfg->nproxy_metrics_urls++] = dup_url(value);
+        return 1;
+    }
+    if (IS("coder", "derp_expvar")) {
+        if (parse_bool(value, &cfg->derp_expvar) < 0) {
+            return file_error(fp, "coder.derp_expvar must be true or false");
+        }
+        return 1;
+    }
     if (IS("metrics", "prometheus")) {
         if (check_url(value) < 0) {
             return file_error(fp, "metrics.prometheus must start with http:// or https://");
@@ -686,6 +712,8 @@ enum flag_id {
     F_PROM_BEARER,
     F_PROM_BASIC,
     F_PROM_WINDOW,
+    F_PROXY_METRICS,
+    F_DERP_EXPVAR,
 };
 
 static const struct {
@@ -714,6 +742,8 @@ static const struct {
     {"--prometheus-bearer-token-file", F_PROM_BEARER, true},
     {"--prometheus-basic-auth-file", F_PROM_BASIC, true},
     {"--prometheus-rate-window", F_PROM_WINDOW, true},
+    {"--proxy-metrics", F_PROXY_METRICS, true},
+    {"--derp-expvar", F_DERP_EXPVAR, false},
 };
 
 /* What the flags said; NULL / NAN / false means "not given". */
@@ -728,6 +758,9 @@ struct flag_layer {
     bool insecure, utc, ascii, no_color;
     const char *prom_bearer_file, *prom_basic_file;
     double prom_window_s;
+    const char *proxy_metrics[CONFIG_MAX_URLS];
+    size_t nproxy_metrics;
+    bool derp_expvar;
 };
 
 static int flag_seconds(const char *name, const char *v, double *dst, struct err *e)
@@ -808,6 +841,18 @@ static int apply_flag(struct flag_layer *fl, enum flag_id id, const char *name, 
         return flag_seconds(name, v, &fl->prom_window_s, e);
     case F_NO_COLOR:
         fl->no_color = true;
+        return 0;
+    case F_PROXY_METRICS:
+        if (check_proxy_metrics(v) < 0) {
+            return err_set(e, "%s: '%s' must be NAME=URL or a URL (http:// or https://)", name, v);
+        }
+        if (fl->nproxy_metrics >= CONFIG_MAX_URLS) {
+            return err_set(e, "%s: at most %d", name, CONFIG_MAX_URLS);
+        }
+        fl->proxy_metrics[fl->nproxy_metrics++] = v;
+        return 0;
+    case F_DERP_EXPVAR:
+        fl->derp_expvar = true;
         return 0;
     }
     return err_set(e, "%s: unhandled", name);
@@ -1106,6 +1151,13 @@ int config_load(struct config *cfg, int argc, char **argv, const char *const *ex
             cfg->provisioner_metrics_urls[cfg->nprovisioner_metrics_urls++] = dup_url(fl.prov[i]);
         }
     }
+    if (fl.nproxy_metrics > 0) {
+        free_list(cfg->proxy_metrics_urls, &cfg->nproxy_metrics_urls);
+        for (size_t i = 0; i < fl.nproxy_metrics; i++) {
+            cfg->proxy_metrics_urls[cfg->nproxy_metrics_urls++] = dup_url(fl.proxy_metrics[i]);
+        }
+    }
+    cfg->derp_expvar |= fl.derp_expvar;
     if (fl.prometheus) {
         free(cfg->prometheus_url);
         cfg->prometheus_url = dup_url(fl.prometheus);
@@ -1219,6 +1271,17 @@ void config_describe(const struct config *cfg, FILE *f)
         fputs("provisioner metrics  ", f);
         put_url(f, cfg->provisioner_metrics_urls[i]);
         fputc('\n', f);
+    }
+    for (size_t i = 0; i < cfg->nproxy_metrics_urls; i++) {
+        const char *u = cfg->proxy_metrics_urls[i];
+        const char *eq = strchr(u, '='), *sch = strstr(u, "://");
+        bool named = eq && (!sch || eq < sch);
+        fprintf(f, "proxy metrics        %.*s%s", named ? (int)(eq - u) : 0, u, named ? " " : "");
+        put_url(f, named ? eq + 1 : u);
+        fputc('\n', f);
+    }
+    if (cfg->derp_expvar) {
+        fputs("derp expvar          on (owner token sent to each replica's relay address)\n", f);
     }
     if (cfg->prometheus_url) {
         fputs("prometheus           ", f);

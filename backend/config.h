@@ -82,6 +82,14 @@ struct config {
      * NULL: the defaults of backend/k8s.h (the Helm charts' labels). */
     char *coderd_label_selector, *postgres_label_selector, *proxy_label_selector,
         *provisioner_label_selector;
+    /* Workspace proxies' own /metrics (wsproxy --prometheus-enable), each
+     * "NAME=URL" (matched to the proxy of that name) or a bare URL (matched
+     * by the host of the proxy's URL). */
+    char *proxy_metrics_urls[CONFIG_MAX_URLS];
+    size_t nproxy_metrics_urls;
+    /* Read older replicas' DERP stats from /api/v2/debug/expvar at each
+     * replica's relay address (sends the owner token there): opt-in. */
+    bool derp_expvar;
 };
 
 /* Fills cfg with defaults (no source configured, default cadences). */

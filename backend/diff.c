@@ -8,6 +8,7 @@
 #include "backend/diff.h"
 
 #include "backend/escape.h"
+#include "backend/timespec.h"
 #include "backend/xalloc.h"
 
 #include <jansson.h>
@@ -117,12 +118,13 @@ static void server_key(const void *p, char *buf, size_t n)
 static void server_fields(struct diff *d, const char *k, const void *x, const void *y)
 {
     const struct server *a = x, *b = y;
-    char ta[32], tb[32];
+    char ta[TIMESPEC_BUF], tb[TIMESPEC_BUF];
     cmp_str(d, "servers", k, "version", a->version, b->version);
     cmp_str(d, "servers", k, "error", a->error, b->error);
     if (!isnan(a->started_at) && !isnan(b->started_at) && a->started_at != b->started_at) {
-        fmt_num(ta, sizeof ta, a->started_at);
-        fmt_num(tb, sizeof tb, b->started_at);
+        /* Start times as times: an epoch in %g notation said nothing. */
+        timespec_format_rfc3339(a->started_at, ta, sizeof ta);
+        timespec_format_rfc3339(b->started_at, tb, sizeof tb);
         add_change(d, "servers", CHANGE_CHANGED, k, "restarted", ta, tb, NAN);
     }
     cmp_num(d, "servers", k, "db_latency_ms", a->db_latency_ms, b->db_latency_ms);

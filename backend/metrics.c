@@ -54,7 +54,7 @@
 #define QUANTILE_MAX_AGE_S 300.0
 #define QUANTILE_FLOOR_OBS 200.0
 
-enum target_kind { KIND_CODERD, KIND_PROVISIONER };
+enum target_kind { KIND_CODERD, KIND_PROVISIONER, KIND_PROXY };
 
 /* What one scrape of one target yields. Increases are NAN-free sums; the
  * `rates_known` flag says whether a previous scrape existed. */
@@ -64,11 +64,14 @@ struct scrape {
     double concurrent, rss, open_fds, max_fds, goroutines, derp_clients;
     double num_daemons, jobs_current;
     bool db_seen, probe_seen, probe_full, builds_seen, derp_seen, cpu_seen;
+    /* the DERP relay beyond clients and bytes (newer builds) */
+    double derp_fwd_inc, derp_drop_inc, derp_conns, derp_clients_local;
 };
 
 struct target {
     enum target_kind kind;
     char *url;
+    char *proxy_name; /* KIND_PROXY given as NAME=URL; NULL: match by host */
     char host[HOST_MAX];
     char hostport[HOST_MAX];
     char *source_name;
@@ -126,7 +129,12 @@ void metrics_coderd_filter(struct promtext *p, struct metrics_filter_ids *ids)
         "coder_derp_server_clients",
         "coder_derp_server_bytes_received_total",
         "coder_derp_server_bytes_sent_total",
-        "coderd_agentstats_connection_count",
+        "coder_derp_server_clients_local",
+        "coder_derp_server_connections",
+        "coder_derp_server_packets_forwarded_in_total",
+        "coder_derp_server_packets_forwarded_out_total",
+        "coder_derp_server_packets_dropped_total",
+        "coderd_agentstats_connection_count", /* last: its id is the probe's */
     };
     for (size_t i = 0; i < sizeof parse / sizeof parse[0]; i++) {
         int id = promtext_filter_add(p, parse[i], false, PROMTEXT_PARSE);
@@ -148,6 +156,24 @@ void metrics_provisioner_filter(struct promtext *p)
         "coderd_workspace_builds_total",
         "process_cpu_seconds_total",
         "process_resident_memory_bytes",
+    };
+    for (size_t i = 0; i < sizeof parse / sizeof parse[0]; i++) {
+        (void)promtext_filter_add(p, parse[i], false, PROMTEXT_PARSE);
+    }
+    promtext_filter_otherwise(p, PROMTEXT_SKIP);
+}
+
+void metrics_proxy_filter(struct promtext *p)
+{
+    static const char *const parse[] = {
+        "coder_derp_server_clients",
+        "coder_derp_server_clients_local",
+        "coder_derp_server_connections",
+        "coder_derp_server_bytes_received_total",
+        "coder_derp_server_bytes_sent_total",
+        "coder_derp_server_packets_forwarded_in_total",
+        "coder_derp_server_packets_forwarded_out_total",
+        "coder_derp_server_packets_dropped_total",
     };
     for (size_t i = 0; i < sizeof parse / sizeof parse[0]; i++) {
         (void)promtext_filter_add(p, parse[i], false, PROMTEXT_PARSE);
@@ -323,6 +349,19 @@ static void on_sample(void *ud, const struct promtext_sample *s)
                eq(n, nl, "coder_derp_server_bytes_sent_total")) {
         a->derp_seen = true;
         add(&a->derp_bytes_inc, increase(t, s));
+    } else if (eq(n, nl, "coder_derp_server_clients_local")) {
+        a->derp_seen = true;
+        set_gauge(&a->derp_clients_local, s->value);
+    } else if (eq(n, nl, "coder_derp_server_connections")) {
+        a->derp_seen = true;
+        set_gauge(&a->derp_conns, s->value);
+    } else if (eq(n, nl, "coder_derp_server_packets_forwarded_in_total") ||
+               eq(n, nl, "coder_derp_server_packets_forwarded_out_total")) {
+        a->derp_seen = true;
+        add(&a->derp_fwd_inc, increase(t, s));
+    } else if (eq(n, nl, "coder_derp_server_packets_dropped_total")) {
+        a->derp_seen = true;
+        add(&a->derp_drop_inc, increase(t, s));
     } else if (eq(n, nl, "coderd_agentstats_connection_count")) {
         /* default aggregation keeps all four labels: full cardinality */
         bool full = label(s, "agent_name") && label(s, "template_name") && label(s, "username") &&
@@ -341,6 +380,7 @@ static void scrape_init(struct scrape *a)
     derive_hist_init(&a->jobs);
     a->concurrent = a->rss = a->open_fds = a->max_fds = a->goroutines = NAN;
     a->derp_clients = a->num_daemons = a->jobs_current = NAN;
+    a->derp_conns = a->derp_clients_local = NAN;
 }
 
 /* ---- fetching ---- */
@@ -479,6 +519,8 @@ static void target_bind(struct target *t)
     t->parser = promtext_new(0, on_sample, t);
     if (t->kind == KIND_CODERD) {
         metrics_coderd_filter(t->parser, &t->ids);
+    } else if (t->kind == KIND_PROXY) {
+        metrics_proxy_filter(t->parser);
     } else {
         metrics_provisioner_filter(t->parser);
     }
@@ -488,6 +530,11 @@ static void target_init(struct target *t, enum target_kind kind, const char *u)
 {
     memset(t, 0, sizeof *t);
     const char *sch = strstr(u, "://");
+    const char *eqs = strchr(u, '=');
+    if (kind == KIND_PROXY && eqs && sch && eqs < sch) {
+        t->proxy_name = xstrndup(u, (size_t)(eqs - u));
+        u = eqs + 1;
+    }
     const char *path = strchr(sch ? sch + 3 : u, '/');
     /* coderd serves metrics on any path; default to the conventional one */
     t->url = path && path[1]
@@ -499,7 +546,10 @@ static void target_init(struct target *t, enum target_kind kind, const char *u)
     }
     t->kind = kind;
     t->source_name =
-        xasprintf("%s %s", kind == KIND_CODERD ? "metrics" : "provisioner-metrics", t->hostport);
+        kind == KIND_PROXY
+            ? xasprintf("proxy-metrics %s", t->proxy_name ? t->proxy_name : t->hostport)
+            : xasprintf("%s %s", kind == KIND_CODERD ? "metrics" : "provisioner-metrics",
+                        t->hostport);
     target_bind(t);
     t->series = derive_series_new(MAX_SERIES);
     t->win_api = xcalloc(1, sizeof *t->win_api);
@@ -519,6 +569,7 @@ static void target_fini(struct target *t)
     free(t->win_api);
     free(t->win_db);
     free(t->url);
+    free(t->proxy_name);
     free(t->source_name);
 }
 
@@ -635,8 +686,10 @@ static void discover(struct poller *pl, double now)
 /* Fills the source state of t; returns true when the scrape is usable. */
 static bool judge(struct snapshot *snap, struct target *t, double latency_ms, double now)
 {
-    struct source_state *src = snapshot_add_source(
-        snap, t->source_name, t->kind == KIND_CODERD ? "metrics" : "provisioner-metrics");
+    struct source_state *src = snapshot_add_source(snap, t->source_name,
+                                                   t->kind == KIND_CODERD  ? "metrics"
+                                                   : t->kind == KIND_PROXY ? "proxy-metrics"
+                                                                           : "provisioner-metrics");
     const struct promtext_stats *st = promtext_stats(t->parser);
     char msg[320];
     src->latency_ms = latency_ms;
@@ -783,6 +836,8 @@ static void metrics_poll(void *state, struct snapshot *snap, double now)
             sv->db_query_p95_ms = a->db_seen ? hist_ms(&wdb, 0.95) : NAN;
             sv->cpu_cores = a->cpu_seen ? per_s(t, a->cpu_inc) : NAN;
             sv->derp_bytes_per_s = a->derp_seen ? per_s(t, a->derp_bytes_inc) : NAN;
+            sv->derp_packets_forwarded_per_s = a->derp_seen ? per_s(t, a->derp_fwd_inc) : NAN;
+            sv->derp_packets_dropped_per_s = a->derp_seen ? per_s(t, a->derp_drop_inc) : NAN;
             derive_hist_merge(&api, &a->api);
             derive_hist_merge(&db, &a->db);
             derive_hist_merge(&qwait, &a->qwait);
@@ -797,7 +852,10 @@ static void metrics_poll(void *state, struct snapshot *snap, double now)
         sv->open_fds = a->open_fds;
         sv->max_fds = a->max_fds;
         sv->goroutines = a->goroutines;
-        sv->derp_clients = a->derp_clients;
+        sv->derp_clients = isnan(a->derp_clients_local) ? a->derp_clients : a->derp_clients_local;
+        sv->derp_connections = a->derp_conns;
+        sv->derp_source = a->derp_seen ? snapshot_str(snap, "metrics") : NULL;
+        metrics_add_derp_totals(d, sv->derp_clients, sv->derp_bytes_per_s);
         db_seen = db_seen || a->db_seen;
         if (a->probe_seen) {
             probe_full = probe_seen ? (probe_full || a->probe_full) : a->probe_full;
@@ -1025,5 +1083,83 @@ const struct source_ops provmetrics_source_ops = {
     .create = provmetrics_create,
     .poll = provmetrics_poll,
     .add_disabled = provmetrics_add_disabled,
+    .destroy = poller_free,
+};
+
+void metrics_add_derp_totals(struct deployment *d, double clients, double bytes_per_s)
+{
+    if (!isnan(clients)) {
+        d->derp_clients = (isnan(d->derp_clients) ? 0 : d->derp_clients) + clients;
+    }
+    if (!isnan(bytes_per_s)) {
+        d->derp_bytes_per_s = (isnan(d->derp_bytes_per_s) ? 0 : d->derp_bytes_per_s) + bytes_per_s;
+    }
+}
+
+/* Each configured proxy target's relay figures onto its proxy: by NAME=
+ * when given, else by the host of the proxy's URL; an unmatched target
+ * becomes its own entry, like a coderd target matching no replica. */
+static void proxymetrics_poll(void *state, struct snapshot *snap, double now)
+{
+    struct poller *pl = state;
+    double t0 = mono_s();
+    fetch_all(pl);
+    double latency_ms = (mono_s() - t0) * 1000.0;
+    for (size_t i = 0; i < pl->ntargets; i++) {
+        struct target *t = &pl->targets[i];
+        if (!judge(snap, t, latency_ms, now)) {
+            continue;
+        }
+        struct proxy *x = NULL;
+        for (size_t j = 0; j < snap->nproxies && !x; j++) {
+            struct proxy *p = &snap->proxies[j];
+            char host[HOST_MAX], hp[HOST_MAX];
+            if (p->primary || p->metrics_target) {
+                continue;
+            }
+            if (t->proxy_name
+                    ? p->name && strcmp(p->name, t->proxy_name) == 0
+                    : p->url && metrics_url_host(p->url, host, sizeof host, hp, sizeof hp) == 0 &&
+                          strcasecmp(host, t->host) == 0) {
+                x = p;
+            }
+        }
+        if (!x) {
+            x = snapshot_add_proxy(snap);
+            x->name = snapshot_str(snap, t->proxy_name ? t->proxy_name : t->host);
+        }
+        struct scrape *a = &t->acc;
+        x->metrics_target = snapshot_str(snap, t->hostport);
+        if (!a->derp_seen) {
+            continue; /* a proxy started with --derp-server-enable=false, or not a proxy */
+        }
+        x->derp_clients = isnan(a->derp_clients_local) ? a->derp_clients : a->derp_clients_local;
+        x->derp_connections = a->derp_conns;
+        x->derp_bytes_per_s = per_s(t, a->derp_bytes_inc);
+        x->derp_packets_forwarded_per_s = per_s(t, a->derp_fwd_inc);
+        x->derp_packets_dropped_per_s = per_s(t, a->derp_drop_inc);
+        metrics_add_derp_totals(&snap->deployment, x->derp_clients, x->derp_bytes_per_s);
+    }
+}
+
+static void *proxymetrics_create(const struct config *cfg)
+{
+    return poller_new(cfg, KIND_PROXY, cfg->proxy_metrics_urls, cfg->nproxy_metrics_urls);
+}
+
+static void proxymetrics_add_disabled(struct snapshot *snap)
+{
+    struct source_state *s = snapshot_add_source(snap, "proxy-metrics", "proxy-metrics");
+    s->status = SOURCE_DISABLED;
+    s->reason = REASON_NOT_CONFIGURED;
+    s->hint = snapshot_str(snap, "--proxy-metrics NAME=http://PROXY-POD:2112/metrics (relay load "
+                                 "of each proxy; coder wsproxy server --prometheus-enable)");
+}
+
+const struct source_ops proxymetrics_source_ops = {
+    .kind = "proxy-metrics",
+    .create = proxymetrics_create,
+    .poll = proxymetrics_poll,
+    .add_disabled = proxymetrics_add_disabled,
     .destroy = poller_free,
 };

@@ -29,6 +29,17 @@ void metrics_coderd_filter(struct promtext *p, struct metrics_filter_ids *ids);
 /* Installs on p the families the provisioner poller parses. */
 void metrics_provisioner_filter(struct promtext *p);
 
+/* Installs on p the families the proxy poller parses (the DERP relay). */
+void metrics_proxy_filter(struct promtext *p);
+
+/* Adds one relay's clients and bytes/s to the deployment's totals (NAN adds
+ * nothing; the first known value replaces NAN). */
+void metrics_add_derp_totals(struct deployment *d, double clients, double bytes_per_s);
+
+struct source_ops;
+/* The workspace proxies' /metrics poller (--proxy-metrics). */
+extern const struct source_ops proxymetrics_source_ops;
+
 /* The host of a URL ("http://h:1/x" -> "h", "[::1]" -> "::1") and host:port
  * into the given buffers; returns -1 when the URL has no host. */
 int metrics_url_host(const char *url, char *host, size_t hostsz, char *hostport, size_t hpsz);

@@ -448,6 +448,8 @@ enum q_id {
     Q_CPU,
     Q_BUILDS,
     Q_DERP,
+    Q_DERP_FWD,
+    Q_DERP_DROP,
     Q_GAUGES,
     Q_AGENT_SERIES,
     Q_PROBE,
@@ -455,7 +457,8 @@ enum q_id {
     Q_COUNT
 };
 
-#define W "[%s]" /* the rate window, filled in by prom_create */
+#define W  "[%s]"   /* the rate window, filled in by prom_create */
+#define W1 "[%1$s]" /* the same, for a query that needs it more than once */
 static const char *const queries[Q_COUNT] = {
     [Q_API] = ("sum by (instance, le) (rate(coderd_api_request_latencies_seconds_bucket" W "))"),
     [Q_DB] = ("sum by (instance, le) (rate(coderd_db_query_latencies_seconds_bucket" W "))"),
@@ -466,18 +469,27 @@ static const char *const queries[Q_COUNT] = {
     [Q_REQ] = ("sum by (instance) (rate(coderd_api_requests_processed_total" W "))"),
     [Q_CPU] = ("sum by (instance) (rate(process_cpu_seconds_total" W "))"),
     [Q_BUILDS] = ("sum by (instance, status) (rate(coderd_workspace_builds_total" W "))"),
-    [Q_DERP] = ("sum by (instance) (rate({__name__=~\"coder_derp_server_bytes_(received|sent)_"
-                "total\"}" W "))"),
+    /* rate() drops the metric name, so one regex selector over two counters
+     * would give two series with the same labels (an error before
+     * Prometheus 3): each counter is summed on its own, then added */
+    [Q_DERP] = ("sum by (instance) (rate(coder_derp_server_bytes_received_total" W1 ")) + on "
+                "(instance) sum by (instance) (rate(coder_derp_server_bytes_sent_total" W1 "))"),
+    [Q_DERP_FWD] = ("sum by (instance) (rate(coder_derp_server_packets_forwarded_in_total" W1
+                    ")) + on (instance) sum by (instance) "
+                    "(rate(coder_derp_server_packets_forwarded_out_total" W1 "))"),
+    [Q_DERP_DROP] = ("sum by (instance) (rate(coder_derp_server_packets_dropped_total" W "))"),
     [Q_GAUGES] = ("sum by (__name__, instance) ({__name__=~\"process_resident_memory_bytes|"
                   "process_open_fds|process_max_fds|go_goroutines|coderd_api_concurrent_requests|"
                   "coderd_provisionerd_num_daemons|coderd_provisionerd_jobs_current|"
-                  "coder_derp_server_clients\"})"),
+                  "coder_derp_server_clients|coder_derp_server_clients_local|"
+                  "coder_derp_server_connections\"})"),
     [Q_AGENT_SERIES] = ("count by (instance) ({__name__=~\"coderd_agentstats_.+|agent_.+\"})"),
     [Q_PROBE] = ("count by (instance) (coderd_agentstats_connection_count)"),
     [Q_PROBE_FULL] = ("count by (instance) (coderd_agentstats_connection_count{agent_name!=\"\","
                       "template_name!=\"\",username!=\"\",workspace_name!=\"\"})"),
 };
 #undef W
+#undef W1
 
 /* What the queries say about one instance. */
 struct inst {
@@ -488,6 +500,7 @@ struct inst {
     double rss, open_fds, max_fds, goroutines, concurrent, derp_clients;
     double num_daemons, jobs_current, agent_series, probe, probe_full;
     bool coderd, provisioner, db_seen, cpu_seen, builds_seen, derp_seen;
+    double derp_fwd, derp_drop, derp_conns, derp_clients_local;
 };
 
 struct prom_poller {
@@ -526,6 +539,7 @@ static struct inst *inst_get(struct prom_poller *pp, const char *instance)
     in->rss = in->open_fds = in->max_fds = in->goroutines = in->concurrent = NAN;
     in->derp_clients = in->num_daemons = in->jobs_current = NAN;
     in->agent_series = in->probe = in->probe_full = NAN;
+    in->derp_fwd = in->derp_drop = in->derp_conns = in->derp_clients_local = NAN;
     return in;
 }
 
@@ -612,6 +626,12 @@ static void absorb(struct prom_poller *pp, enum q_id q, const struct promapi_res
             in->derp_seen = true;
             addv(&in->derp_bytes, v);
             break;
+        case Q_DERP_FWD:
+            addv(&in->derp_fwd, v);
+            break;
+        case Q_DERP_DROP:
+            addv(&in->derp_drop, v);
+            break;
         case Q_GAUGES: {
             const char *n = promapi_label(s, "__name__");
             if (!n) {
@@ -625,13 +645,15 @@ static void absorb(struct prom_poller *pp, enum q_id q, const struct promapi_res
                           : !strcmp(n, "coderd_provisionerd_num_daemons")  ? &in->num_daemons
                           : !strcmp(n, "coderd_provisionerd_jobs_current") ? &in->jobs_current
                           : !strcmp(n, "coder_derp_server_clients")        ? &in->derp_clients
+                          : !strcmp(n, "coder_derp_server_clients_local")  ? &in->derp_clients_local
+                          : !strcmp(n, "coder_derp_server_connections")    ? &in->derp_conns
                                                                            : NULL;
             if (dst) {
                 addv(dst, v);
             }
             if (!strcmp(n, "coderd_api_concurrent_requests")) {
                 in->coderd = true;
-            } else if (!strcmp(n, "coder_derp_server_clients")) {
+            } else if (!strncmp(n, "coder_derp_server_", 18)) {
                 in->derp_seen = true;
             } else if (!strcmp(n, "coderd_provisionerd_jobs_current")) {
                 in->provisioner = true;
@@ -690,7 +712,16 @@ static void fill_coderd(struct prom_poller *pp, struct snapshot *snap)
         sv->open_fds = in->open_fds;
         sv->max_fds = in->max_fds;
         sv->goroutines = in->goroutines;
-        sv->derp_clients = in->derp_clients;
+        sv->derp_clients =
+            isnan(in->derp_clients_local) ? in->derp_clients : in->derp_clients_local;
+        if (in->derp_seen) {
+            /* a rate Prometheus has no sample for yet is 0, like the bytes */
+            sv->derp_connections = in->derp_conns;
+            sv->derp_packets_forwarded_per_s = isnan(in->derp_fwd) ? 0 : in->derp_fwd;
+            sv->derp_packets_dropped_per_s = isnan(in->derp_drop) ? 0 : in->derp_drop;
+            sv->derp_source = snapshot_str(snap, "metrics");
+        }
+        metrics_add_derp_totals(d, sv->derp_clients, sv->derp_bytes_per_s);
         derive_hist_merge(&api, &in->api);
         derive_hist_merge(&db, &in->db);
         derive_hist_merge(&qwait, &in->qwait);
@@ -935,7 +966,18 @@ static const struct {
     {"max_fds", "sum by (instance) (process_max_fds{%1$s})"},
     {"goroutines", "sum by (instance) (go_goroutines{%1$s})"},
     {"concurrent_requests", "sum by (instance) (coderd_api_concurrent_requests{%1$s})"},
-    {"derp_clients", "sum by (instance) (coder_derp_server_clients{%1$s})"},
+    {"derp_clients", ("sum by (instance) (coder_derp_server_clients_local{%1$s}) or "
+                      "sum by (instance) (coder_derp_server_clients{%1$s})")},
+    {"derp_connections", "sum by (instance) (coder_derp_server_connections{%1$s})"},
+    {"derp_bytes_per_s",
+     ("sum by (instance) (rate(coder_derp_server_bytes_received_total{%1$s}[%2$s])) + on "
+      "(instance) sum by (instance) (rate(coder_derp_server_bytes_sent_total{%1$s}[%2$s]))")},
+    {"derp_packets_forwarded_per_s",
+     ("sum by (instance) (rate(coder_derp_server_packets_forwarded_in_total{%1$s}[%2$s])) + on "
+      "(instance) sum by (instance) "
+      "(rate(coder_derp_server_packets_forwarded_out_total{%1$s}[%2$s]))")},
+    {"derp_packets_dropped_per_s",
+     "sum by (instance) (rate(coder_derp_server_packets_dropped_total{%1$s}[%2$s]))"},
 };
 
 int promapi_series_promql(const char *series, const char *selector, double window_s, char *buf,

@@ -189,6 +189,24 @@ static void rewrite(struct redact *r, struct snapshot *s, const char **field)
     }
 }
 
+/* A source name is scaletop's own word ("coder-api", "postgres",
+ * "metrics"), optionally followed by a space and a target from the
+ * deployment ("metrics 10.0.1.11:2112"): only the target is rewritten, so a
+ * name such as the default organization "coder" cannot turn "coder-api" into
+ * "org-1-api". */
+static void rewrite_source_name(struct redact *r, struct snapshot *s, const char **field)
+{
+    const char *sp = *field ? strchr(*field, ' ') : NULL;
+    if (!sp) {
+        return;
+    }
+    char *t = redact_text(r, sp + 1);
+    char *joined = xasprintf("%.*s %s", (int)(sp - *field), *field, t);
+    *field = snapshot_str(s, joined);
+    free(joined);
+    free(t);
+}
+
 static void learn_tags(struct redact *r, const struct tagset *ts)
 {
     for (size_t i = 0; i < ts->n; i++) {
@@ -230,6 +248,7 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
         learn(r, K_NAME, s->proxies[i].name);
         learn(r, K_NAME, s->proxies[i].display_name);
         learn(r, K_HOST, s->proxies[i].wildcard_hostname);
+        learn(r, K_HOST, s->proxies[i].metrics_target);
     }
     for (size_t i = 0; i < s->capacity.ncoder_quota; i++) {
         learn(r, K_USER, s->capacity.coder_quota[i].user);
@@ -250,7 +269,7 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
     rewrite(r, s, &d->coder_url);
     rewrite(r, s, &d->dashboard_url);
     for (size_t i = 0; i < s->nsources; i++) {
-        rewrite(r, s, &s->sources[i].name);
+        rewrite_source_name(r, s, &s->sources[i].name);
         rewrite(r, s, &s->sources[i].error);
     }
     for (size_t i = 0; i < s->nservers; i++) {
@@ -285,6 +304,7 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
         rewrite(r, s, &x->display_name);
         rewrite(r, s, &x->url);
         rewrite(r, s, &x->wildcard_hostname);
+        rewrite(r, s, &x->metrics_target);
         for (size_t j = 0; j < x->nerrors; j++) {
             rewrite(r, s, &x->errors[j]);
         }

@@ -68,6 +68,7 @@ struct snapshot *snapshot_new(double time)
     d->agent_stats_series = d->builds_failed_per_h = d->builds_total_per_h = NAN;
     d->api_p50_ms = d->api_p95_ms = d->api_p99_ms = d->requests_per_s = NAN;
     d->db_query_p95_ms = d->queue_wait_p95_s = d->build_p95_s = NAN;
+    d->derp_clients = d->derp_bytes_per_s = NAN;
 
     struct postgres *p = &s->postgres;
     p->server_version_num = p->rtt_ms = NAN;
@@ -160,6 +161,7 @@ struct server *snapshot_add_server(struct snapshot *s)
     v->cpu_cores = v->cpu_cores_available = v->rss_bytes = v->memory_available_bytes = NAN;
     v->open_fds = v->max_fds = v->goroutines = NAN;
     v->derp_clients = v->derp_bytes_per_s = NAN;
+    v->derp_connections = v->derp_packets_forwarded_per_s = v->derp_packets_dropped_per_s = NAN;
     return v;
 }
 
@@ -205,6 +207,8 @@ struct proxy *snapshot_add_proxy(struct snapshot *s)
 {
     struct proxy *x = APPEND(s, s->proxies, s->nproxies, s->cap_proxies);
     x->rtt_ms = x->updated_at = NAN;
+    x->derp_clients = x->derp_connections = x->derp_bytes_per_s = NAN;
+    x->derp_packets_forwarded_per_s = x->derp_packets_dropped_per_s = NAN;
     return x;
 }
 

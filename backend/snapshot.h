@@ -85,6 +85,12 @@ struct deployment {
     double db_query_p95_ms;
     double queue_wait_p95_s; /* coderd_provisioner_job_queue_wait_seconds */
     double build_p95_s;      /* coderd_provisionerd_job_timings_seconds, all targets */
+    /* DERP and STUN from the health report's derp section: FALSE when it
+     * carries EDERP* (relays degraded) or ESTUN* (clients cannot learn their
+     * public address, so they cannot go direct) warnings. */
+    enum tri derp_healthy, stun_healthy;
+    /* Relay load summed over every coderd replica and proxy that reports it. */
+    double derp_clients, derp_bytes_per_s;
 };
 
 struct server {
@@ -109,6 +115,11 @@ struct server {
     double open_fds, max_fds;
     double goroutines;
     double derp_clients, derp_bytes_per_s;
+    /* The replica's embedded DERP relay: connections (clients plus mesh
+     * peers), packets forwarded to/from mesh peers and dropped, per second;
+     * derp_source is "metrics" or "expvar" (older builds), NULL if unknown. */
+    double derp_connections, derp_packets_forwarded_per_s, derp_packets_dropped_per_s;
+    const char *derp_source;
 };
 
 enum daemon_status { DAEMON_UNKNOWN = 0, DAEMON_IDLE, DAEMON_BUSY, DAEMON_OFFLINE };
@@ -227,6 +238,10 @@ struct proxy {
     size_t nwarnings;
     double updated_at;
     bool primary; /* the coderd itself (regions list) */
+    /* The proxy's embedded DERP relay, from its own /metrics (--proxy-metrics). */
+    const char *metrics_target;
+    double derp_clients, derp_connections, derp_bytes_per_s;
+    double derp_packets_forwarded_per_s, derp_packets_dropped_per_s;
 };
 
 struct quantity_pair {

@@ -136,6 +136,10 @@ static json_t *deployment(const struct deployment *d)
     SET(o, "db_query_p95_ms", num(d->db_query_p95_ms));
     SET(o, "queue_wait_p95_s", num(d->queue_wait_p95_s));
     SET(o, "build_p95_s", num(d->build_p95_s));
+    SET(o, "derp_healthy", tri(d->derp_healthy));
+    SET(o, "stun_healthy", tri(d->stun_healthy));
+    SET(o, "derp_clients", num(d->derp_clients));
+    SET(o, "derp_bytes_per_s", num(d->derp_bytes_per_s));
     return o;
 }
 
@@ -170,6 +174,10 @@ static json_t *servers(const struct snapshot *s)
         SET(o, "goroutines", num(v->goroutines));
         SET(o, "derp_clients", num(v->derp_clients));
         SET(o, "derp_bytes_per_s", num(v->derp_bytes_per_s));
+        SET(o, "derp_connections", num(v->derp_connections));
+        SET(o, "derp_packets_forwarded_per_s", num(v->derp_packets_forwarded_per_s));
+        SET(o, "derp_packets_dropped_per_s", num(v->derp_packets_dropped_per_s));
+        SET(o, "derp_source", str(v->derp_source));
         json_array_append_new(a, o);
     }
     return a;
@@ -318,6 +326,12 @@ static json_t *proxies(const struct snapshot *s)
         SET(o, "warnings", strlist(p->warnings, p->nwarnings));
         SET(o, "updated_at", timev(p->updated_at));
         SET(o, "primary", json_boolean(p->primary));
+        SET(o, "metrics_target", str(p->metrics_target));
+        SET(o, "derp_clients", num(p->derp_clients));
+        SET(o, "derp_connections", num(p->derp_connections));
+        SET(o, "derp_bytes_per_s", num(p->derp_bytes_per_s));
+        SET(o, "derp_packets_forwarded_per_s", num(p->derp_packets_forwarded_per_s));
+        SET(o, "derp_packets_dropped_per_s", num(p->derp_packets_dropped_per_s));
         json_array_append_new(a, o);
     }
     return a;

@@ -164,6 +164,10 @@ static void read_servers(struct snapshot *s, json_t *a)
         v->goroutines = num(o, "goroutines");
         v->derp_clients = num(o, "derp_clients");
         v->derp_bytes_per_s = num(o, "derp_bytes_per_s");
+        v->derp_connections = num(o, "derp_connections");
+        v->derp_packets_forwarded_per_s = num(o, "derp_packets_forwarded_per_s");
+        v->derp_packets_dropped_per_s = num(o, "derp_packets_dropped_per_s");
+        v->derp_source = str(s, o, "derp_source");
     }
 }
 
@@ -301,6 +305,12 @@ static void read_proxies(struct snapshot *s, json_t *a)
         x->warnings = strs(s, json_object_get(o, "warnings"), &x->nwarnings);
         x->updated_at = tim(o, "updated_at");
         x->primary = json_is_true(json_object_get(o, "primary"));
+        x->metrics_target = str(s, o, "metrics_target");
+        x->derp_clients = num(o, "derp_clients");
+        x->derp_connections = num(o, "derp_connections");
+        x->derp_bytes_per_s = num(o, "derp_bytes_per_s");
+        x->derp_packets_forwarded_per_s = num(o, "derp_packets_forwarded_per_s");
+        x->derp_packets_dropped_per_s = num(o, "derp_packets_dropped_per_s");
     }
 }
 
@@ -419,6 +429,10 @@ static void read_deployment(struct snapshot *s, json_t *o)
     d->db_query_p95_ms = num(o, "db_query_p95_ms");
     d->queue_wait_p95_s = num(o, "queue_wait_p95_s");
     d->build_p95_s = num(o, "build_p95_s");
+    d->derp_healthy = tri(o, "derp_healthy");
+    d->stun_healthy = tri(o, "stun_healthy");
+    d->derp_clients = num(o, "derp_clients");
+    d->derp_bytes_per_s = num(o, "derp_bytes_per_s");
 }
 
 struct snapshot *snapshot_json_parse(const char *text, size_t len, struct err *e)

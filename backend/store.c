@@ -223,6 +223,18 @@ static int64_t query_i(struct store *st, int64_t dflt, const char *sql, int n, .
 
 /* ---- schema ---- */
 
+/* 6-hour rows from the hour rows selected by the WHERE clause that follows
+ * (a GROUP BY series_id, q ends it): count-weighted average, the last hour's
+ * last value. */
+#define SQL_6H_FROM_1H                                                                             \
+    "INSERT OR REPLACE INTO rollup_6h "                                                            \
+    "SELECT series_id, (t / 21600) * 21600 AS q, min(min), max(max),"                              \
+    " sum(avg * count) / sum(count),"                                                              \
+    " (SELECT r2.last FROM rollup_1h r2 WHERE r2.series_id = r.series_id"                          \
+    "  AND r2.t >= (r.t / 21600) * 21600 AND r2.t < (r.t / 21600) * 21600 + 21600"                 \
+    "  ORDER BY r2.t DESC LIMIT 1),"                                                               \
+    " sum(count) FROM rollup_1h r"
+
 static const char *const migrations[] = {
     /* 0 -> 1 */
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
@@ -254,6 +266,13 @@ static const char *const migrations[] = {
     /* 1 -> 2: findings keep their evidence; findings are looked up by time */
     "ALTER TABLE finding ADD COLUMN evidence TEXT;"
     "CREATE INDEX finding_start ON finding(start);",
+    /* 2 -> 3: a 6-hour tier, so a sparkline over months reads a few hundred
+     * rows per series instead of thousands; derived from the hour rows */
+    "CREATE TABLE rollup_6h(series_id INTEGER NOT NULL, t INTEGER NOT NULL, min REAL, max REAL,"
+    " avg REAL, last REAL, count INTEGER NOT NULL, PRIMARY KEY(series_id, t)) WITHOUT "
+    "ROWID;" SQL_6H_FROM_1H " WHERE 1 GROUP BY series_id, q;"
+    "INSERT INTO meta SELECT 'oldest_6h', (min(t) / 21600) * 21600 FROM rollup_1h"
+    " HAVING count(*) > 0;",
 };
 
 static int user_version(struct store *st)
@@ -831,7 +850,17 @@ static int close_window(struct store *st, struct err *e)
                " AND series_id IN (SELECT key & 16777215 FROM chunk"
                "  WHERE key >= ? AND key < ?)"
                " GROUP BY series_id, h",
-               4, h0, h1, wid << SID_BITS, (wid + 1) << SID_BITS) < 0 ||
+               4, h0, h1, wid << SID_BITS, (wid + 1) << SID_BITS) < 0) {
+        return -1;
+    }
+    /* the 6-hour rows over those hours, from their hour rows */
+    int64_t q0 = floor_div(t0, 21600000) * 21600, q1 = floor_div(t1, 21600000) * 21600 + 21600;
+    if (exec_i(st, e,
+               SQL_6H_FROM_1H " WHERE t >= ? AND t < ?"
+                              " AND series_id IN (SELECT key & 16777215 FROM chunk"
+                              "  WHERE key >= ? AND key < ?)"
+                              " GROUP BY series_id, q",
+               4, q0, q1, wid << SID_BITS, (wid + 1) << SID_BITS) < 0 ||
         exec(st, "DELETE FROM journal", e) < 0) {
         return -1;
     }
@@ -842,7 +871,11 @@ static int close_window(struct store *st, struct err *e)
         exec_i(st, e,
                "INSERT OR REPLACE INTO meta VALUES('oldest_1h',"
                " coalesce((SELECT value FROM meta WHERE key = 'oldest_1h'), ?))",
-               1, h0) < 0) {
+               1, h0) < 0 ||
+        exec_i(st, e,
+               "INSERT OR REPLACE INTO meta VALUES('oldest_6h',"
+               " coalesce((SELECT value FROM meta WHERE key = 'oldest_6h'), ?))",
+               1, q0) < 0) {
         return -1;
     }
     window_reset(st);
@@ -937,6 +970,15 @@ static int retention(struct store *st, struct err *e)
             return -1;
         }
     }
+    int64_t oldest_6h = query_i(st, INT64_MAX, "SELECT value FROM meta WHERE key='oldest_6h'", 0);
+    if (oldest_6h != INT64_MAX && (oldest_6h + 21600) * 1000 <= hour_cut) {
+        /* whole 6-hour rows only: one that still holds kept hours stays */
+        int64_t cut6 = floor_div(hour_cut, 21600000) * 21600;
+        if (delete_series_before(st, "rollup_6h", cut6, e) < 0 ||
+            exec_i(st, e, "UPDATE meta SET value = ? WHERE key = 'oldest_6h'", 1, cut6) < 0) {
+            return -1;
+        }
+    }
     if (exec_i(st, e, "DELETE FROM event WHERE t < ?", 1, hour_cut) < 0 ||
         exec_i(st, e, "DELETE FROM finding WHERE end IS NOT NULL AND end < ?", 1, hour_cut) < 0 ||
         exec_i(st, e, "DELETE FROM marker WHERE t < ?", 1, hour_cut) < 0) {
@@ -958,9 +1000,10 @@ static int retention(struct store *st, struct err *e)
         if (delete_raw_before(st, cut, 1, e) < 0 || delete_state_before(st, cut, e) < 0 ||
             delete_series_before(st, "rollup_1m", cut / 1000, e) < 0 ||
             delete_series_before(st, "rollup_1h", cut / 1000, e) < 0 ||
+            delete_series_before(st, "rollup_6h", cut / 1000, e) < 0 ||
             exec_i(st, e,
                    "UPDATE meta SET value = max(value, ?) WHERE key IN ('oldest_1m',"
-                   " 'oldest_1h')",
+                   " 'oldest_1h', 'oldest_6h')",
                    1, cut / 1000) < 0 ||
             exec_i(st, e, "DELETE FROM event WHERE t < ?", 1, cut) < 0 ||
             exec_i(st, e, "DELETE FROM marker WHERE t < ?", 1, cut) < 0) {
@@ -1762,8 +1805,10 @@ int store_series_range(struct store *st, const char *name, double from, double t
         chosen = STORE_TIER_RAW;
     } else if (span / 60000.0 <= 2.0 * (double)npoints) {
         chosen = STORE_TIER_1M;
-    } else {
+    } else if (span / 3600000.0 <= 2.0 * (double)npoints) {
         chosen = STORE_TIER_1H;
+    } else {
+        chosen = STORE_TIER_6H;
     }
     if (tier) {
         *tier = chosen;
@@ -1776,7 +1821,10 @@ int store_series_range(struct store *st, const char *name, double from, double t
         rc = chosen == STORE_TIER_RAW ? raw_read(st, sid, f, t, &b, e)
              : chosen == STORE_TIER_1M
                  ? rollup_read(st, "rollup_1m", sid, floor_div(f, 60000) * 60, t / 1000, &b, e)
-                 : rollup_read(st, "rollup_1h", sid, floor_div(f, 3600000) * 3600, t / 1000, &b, e);
+             : chosen == STORE_TIER_1H
+                 ? rollup_read(st, "rollup_1h", sid, floor_div(f, 3600000) * 3600, t / 1000, &b, e)
+                 : rollup_read(st, "rollup_6h", sid, floor_div(f, 21600000) * 21600, t / 1000, &b,
+                               e);
         /* Rollups are written when a window closes (hourly): the open window
          * exists only as raw frames. Read those too, or the newest part of
          * every long sparkline would be empty until the hour ends. */
@@ -1792,7 +1840,8 @@ int store_series_range(struct store *st, const char *name, double from, double t
     double hold = NAN, hold_t = -INFINITY;
     double tier_step = chosen == STORE_TIER_RAW  ? cad
                        : chosen == STORE_TIER_1M ? 60000.0
-                                                 : 3600000.0;
+                       : chosen == STORE_TIER_1H ? 3600000.0
+                                                 : 21600000.0;
     for (size_t i = 0; i < npoints; i++) {
         double col_t = b.from + b.width * (double)i;
         if (b.wt[i] > 0) {
@@ -1837,86 +1886,88 @@ static char *col_dup(sqlite3_stmt *s, int i)
     return v ? xstrdup(v) : NULL;
 }
 
-int store_markers(struct store *st, double from, double to, struct store_marker **out, size_t *n,
-                  struct err *e)
+/* Rows of `sql` (two int64 parameters, b1 and b2) into a new array of
+ * elements of `size` bytes, each filled from its row by fill. */
+static int window_rows(struct store *st, const char *sql, int64_t b1, int64_t b2, void **out,
+                       size_t *n, size_t size, void (*fill)(sqlite3_stmt *s, void *elem),
+                       struct err *e)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = prep(st, "SELECT t, note FROM marker WHERE t >= ? AND t <= ? ORDER BY t", e);
+    sqlite3_stmt *s = prep(st, sql, e);
     if (!s) {
         return -1;
     }
-    sqlite3_bind_int64(s, 1, to_ms(from));
-    sqlite3_bind_int64(s, 2, to_ms(to));
+    sqlite3_bind_int64(s, 1, b1);
+    sqlite3_bind_int64(s, 2, b2);
     size_t cap = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
-        *out = xgrow(*out, &cap, *n + 1, sizeof **out);
-        (*out)[*n].time = (double)sqlite3_column_int64(s, 0) / 1000.0;
-        (*out)[*n].note = col_dup(s, 1);
-        (*n)++;
+        *out = xgrow(*out, &cap, *n + 1, size);
+        fill(s, (char *)*out + size * (*n)++);
     }
     sqlite3_finalize(s);
     return 0;
+}
+
+static double col_time(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN
+                                                    : (double)sqlite3_column_int64(s, i) / 1000.0;
+}
+
+static void fill_marker(sqlite3_stmt *s, void *elem)
+{
+    struct store_marker *x = elem;
+    x->time = col_time(s, 0);
+    x->note = col_dup(s, 1);
+}
+
+static void fill_event(sqlite3_stmt *s, void *elem)
+{
+    struct store_event *x = elem;
+    x->time = col_time(s, 0);
+    x->kind = col_dup(s, 1);
+    x->entity = col_dup(s, 2);
+    x->message = col_dup(s, 3);
+}
+
+static void fill_finding(sqlite3_stmt *s, void *elem)
+{
+    struct store_finding *x = elem;
+    x->start = col_time(s, 0);
+    x->end = col_time(s, 1);
+    x->rule = col_dup(s, 2);
+    x->severity = col_dup(s, 3);
+    x->entity = col_dup(s, 4);
+    x->message = col_dup(s, 5);
+    x->evidence = col_dup(s, 6);
+}
+
+int store_markers(struct store *st, double from, double to, struct store_marker **out, size_t *n,
+                  struct err *e)
+{
+    return window_rows(st, "SELECT t, note FROM marker WHERE t >= ? AND t <= ? ORDER BY t",
+                       to_ms(from), to_ms(to), (void **)out, n, sizeof **out, fill_marker, e);
 }
 
 int store_events(struct store *st, double from, double to, struct store_event **out, size_t *n,
                  struct err *e)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *s = prep(st,
-                           "SELECT t, kind, entity, message FROM event WHERE t >= ? AND "
-                           "t <= ? ORDER BY t, id",
-                           e);
-    if (!s) {
-        return -1;
-    }
-    sqlite3_bind_int64(s, 1, to_ms(from));
-    sqlite3_bind_int64(s, 2, to_ms(to));
-    size_t cap = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        *out = xgrow(*out, &cap, *n + 1, sizeof **out);
-        struct store_event *x = &(*out)[(*n)++];
-        x->time = (double)sqlite3_column_int64(s, 0) / 1000.0;
-        x->kind = col_dup(s, 1);
-        x->entity = col_dup(s, 2);
-        x->message = col_dup(s, 3);
-    }
-    sqlite3_finalize(s);
-    return 0;
+    return window_rows(st,
+                       "SELECT t, kind, entity, message FROM event WHERE t >= ? AND t <= ? "
+                       "ORDER BY t, id",
+                       to_ms(from), to_ms(to), (void **)out, n, sizeof **out, fill_event, e);
 }
 
 int store_findings(struct store *st, double from, double to, struct store_finding **out, size_t *n,
                    struct err *e)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *s = prep(st,
-                           "SELECT start, end, rule, severity, entity, message, evidence "
-                           "FROM finding WHERE start <= ? AND (end IS NULL OR end >= ?) "
-                           "ORDER BY start, id",
-                           e);
-    if (!s) {
-        return -1;
-    }
-    sqlite3_bind_int64(s, 1, to_ms(to));
-    sqlite3_bind_int64(s, 2, to_ms(from));
-    size_t cap = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        *out = xgrow(*out, &cap, *n + 1, sizeof **out);
-        struct store_finding *x = &(*out)[(*n)++];
-        x->start = (double)sqlite3_column_int64(s, 0) / 1000.0;
-        x->end = sqlite3_column_type(s, 1) == SQLITE_NULL
-                     ? NAN
-                     : (double)sqlite3_column_int64(s, 1) / 1000.0;
-        x->rule = col_dup(s, 2);
-        x->severity = col_dup(s, 3);
-        x->entity = col_dup(s, 4);
-        x->message = col_dup(s, 5);
-        x->evidence = col_dup(s, 6);
-    }
-    sqlite3_finalize(s);
-    return 0;
+    /* episodes overlapping the window: begun by its end, not ended before it */
+    return window_rows(st,
+                       "SELECT start, end, rule, severity, entity, message, evidence "
+                       "FROM finding WHERE start <= ? AND (end IS NULL OR end >= ?) "
+                       "ORDER BY start, id",
+                       to_ms(to), to_ms(from), (void **)out, n, sizeof **out, fill_finding, e);
 }
 
 void store_markers_free(struct store_marker *m, size_t n)

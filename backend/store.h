@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -27,12 +27,12 @@ enum store_mode {
 struct store_options {
     double raw_retention_s;     /* chunks and frames; default 48 h */
     double minute_retention_s;  /* 1-minute rollups and entity state; default 90 d */
-    double hour_retention_s;    /* 1-hour rollups, events, findings, markers; default 400 d */
+    double hour_retention_s;    /* 1-hour and 6-hour rollups, events, findings, markers; 400 d */
     double max_bytes;           /* size cap, oldest data dropped first; default 1 GiB */
     unsigned window_max_frames; /* a window also closes (at a minute edge) after this many */
 };
 
-enum store_tier { STORE_TIER_RAW = 0, STORE_TIER_1M, STORE_TIER_1H };
+enum store_tier { STORE_TIER_RAW = 0, STORE_TIER_1M, STORE_TIER_1H, STORE_TIER_6H };
 
 struct store_event {
     double time;

@@ -245,6 +245,9 @@ uint8_t *journal_encode(const struct journal_entry *e, size_t n, uint64_t *prev_
 size_t journal_decode(const uint8_t *buf, size_t len, uint64_t *prev_bits, size_t nprev,
                       struct journal_entry *out, size_t max)
 {
+    if (len == 0) {
+        return 0; /* SQLite hands an empty blob over as NULL: NULL + 0 is undefined */
+    }
     const uint8_t *p = buf, *end = buf + len;
     size_t n = 0;
     uint64_t sid = 0;

@@ -93,12 +93,13 @@ static double time_render(int w, int h, const struct snapshot *s, struct view *v
 static int make_history(const char *path, char *const *names, size_t n)
 {
     struct err e = {""};
-    struct store *st = store_open(path, STORE_RECORD, NULL, &e);
-    if (!st) {
-        printf("bench: 200x60 screen of sparklines could not run: %s\n", e.msg);
+    /* Hour rows are written into a version-2 file (the last one without the
+     * 6-hour tier); opening it as a recorder then derives the 6-hour rows
+     * through the real migration, as for any upgraded history. */
+    if (store_create_at_version(path, 2, &e) < 0) {
+        printf("bench: 6-month history could not be made: %s\n", e.msg);
         return -1;
     }
-    store_close(st);
     sqlite3 *db;
     if (sqlite3_open(path, &db) != SQLITE_OK) {
         return -1;
@@ -132,6 +133,12 @@ static int make_history(const char *path, char *const *names, size_t n)
     sqlite3_finalize(s2);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
+    struct store *up = store_open(path, STORE_RECORD, NULL, &e);
+    if (!up) {
+        printf("bench: 6-month history could not be upgraded: %s\n", e.msg);
+        return -1;
+    }
+    store_close(up);
     return 0;
 }
 
@@ -173,7 +180,8 @@ TEST(render)
             double without = time_render(200, 60, s, &v);
             printf("bench: full 200x60 screen of 6-month sparklines = %.1f ms (goal <= 30 ms)   "
                    "[view_render of every pane, 10k preset, %zu sparklines per frame read from "
-                   "the history store (%zu series x %d hourly rows), median of %d; %.2f ms "
+                   "the history store (%zu series x %d hours, read as 6-hour rows), median of %d; "
+                   "%.2f ms "
                    "without history]\n",
                    with, per_frame, seen.n, HOURS, RUNS, without);
             v.ctx.series = &rec;

@@ -161,8 +161,13 @@ static void sparkline_bench(const char *path)
 {
     rm_db(path);
     struct err e = {""};
-    struct store *st = store_open(path, STORE_RECORD, NULL, &e);
-    store_close(st);
+    /* Hour rows are written into a version-2 file (the last one without the
+     * 6-hour tier); opening it as a recorder then derives the 6-hour rows
+     * through the real migration, as for any upgraded history. */
+    if (store_create_at_version(path, 2, &e) < 0) {
+        printf("bench: 6-month history could not be made: %s\n", e.msg);
+        return;
+    }
     sqlite3 *db;
     sqlite3_open(path, &db);
     const int nseries = 500, hours = 183 * 24;
@@ -197,6 +202,12 @@ static void sparkline_bench(const char *path)
     sqlite3_finalize(s2);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
+    struct store *up = store_open(path, STORE_RECORD, NULL, &e);
+    if (!up) {
+        printf("bench: 6-month history could not be upgraded: %s\n", e.msg);
+        return;
+    }
+    store_close(up);
 
     struct store *v = store_open(path, STORE_VIEW, NULL, &e);
     double out[200];
@@ -226,9 +237,11 @@ static void sparkline_bench(const char *path)
         }
     }
     printf("bench: 6-month sparkline read = %.2f ms (goal <= 2 ms)   "
-           "[200 columns, tier %s, %d hour rows, %d series in file, median of %d; max %.2f ms]\n",
+           "[200 columns, tier %s, %d hours of history, %d series in file, median of %d; max %.2f "
+           "ms]\n",
            times[reads / 2],
-           tier == STORE_TIER_1H   ? "1h"
+           tier == STORE_TIER_6H   ? "6h"
+           : tier == STORE_TIER_1H ? "1h"
            : tier == STORE_TIER_1M ? "1m"
                                    : "raw",
            hours, nseries, reads, times[reads - 1]);

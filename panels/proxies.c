@@ -1,8 +1,10 @@
 /*
  * The Proxies pane: workspace proxies with their status, version, DERP
  * mode and latency from the bastion (with its sparkline); Enter opens a
- * proxy's detail with its errors and warnings. Draws only inside its
- * rectangle.
+ * proxy's detail with its errors and warnings. A network line says whether
+ * clients can go direct (STUN, DERP from the health report) and how much the
+ * relays carry in all; the relay columns show each proxy's share (from its
+ * own metrics, --proxy-metrics). Draws only inside its rectangle.
  */
 #include "panels/panel.h"
 #include "panels/ptab.h"
@@ -19,7 +21,20 @@ static const char *const help[] = {
     NULL,
 };
 
-enum { C_NAME, C_DISPLAY, C_URL, C_STATUS, C_VERSION, C_RTT, C_TREND, C_DERP, C_ERROR, NCOLS };
+enum {
+    C_NAME,
+    C_DISPLAY,
+    C_URL,
+    C_STATUS,
+    C_VERSION,
+    C_RTT,
+    C_TREND,
+    C_DERP,
+    C_RELAY,
+    C_DERPCL,
+    C_ERROR,
+    NCOLS
+};
 static const struct ptab_col cols[NCOLS] = {
     [C_NAME] = {"proxy", 10, 24, false, 0, false},
     [C_DISPLAY] = {"region", 10, 0, false, 3, false},
@@ -30,7 +45,20 @@ static const struct ptab_col cols[NCOLS] = {
     [C_TREND] = {"latency trend", 13, 0, false, 1, true},
     [C_DERP] = {"derp", 4, 0, false, 4, false},
     [C_ERROR] = {"errors", 12, 60, false, 6, false},
+    [C_RELAY] = {"relay", 9, 0, true, 7, false},
+    [C_DERPCL] = {"derp cl", 7, 0, true, 8, false},
 };
+
+/* Bytes per second as "1.5 MiB/s"; unknown stays the unknown mark. */
+static const char *rate_bytes(char *buf, size_t n, double v)
+{
+    fmt_bytes(buf, n, v);
+    if (!isnan(v)) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, "/s");
+    }
+    return buf;
+}
 
 static enum role status_role(const struct proxy *x)
 {
@@ -54,7 +82,8 @@ static const char *derp(const struct proxy *x)
                                           : FMT_UNKNOWN;
 }
 
-static void build(struct ptab *t, const struct snapshot *s, const struct pane_view *v, bool stale)
+static void build(struct ptab *t, const struct snapshot *s, const struct pane_view *v,
+                  const struct advisor_thresholds *th, bool stale)
 {
     char b[64];
     ptab_init(t, cols, NCOLS);
@@ -83,6 +112,12 @@ static void build(struct ptab *t, const struct snapshot *s, const struct pane_vi
                  : x->nwarnings ? x->warnings[0]
                                 : "",
                  (double)(x->nerrors + x->nwarnings));
+        ptab_set(r, C_RELAY,
+                 panel_role_above(x->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
+                                  th->derp_relay_crit_bytes_per_s),
+                 rate_bytes(b, sizeof b, x->derp_bytes_per_s), x->derp_bytes_per_s);
+        ptab_set(r, C_DERPCL, ROLE_NORMAL, fmt_num(b, sizeof b, x->derp_clients, 0),
+                 x->derp_clients);
     }
     ptab_apply(t, v->filter, v->sort);
 }
@@ -91,7 +126,9 @@ static const char *row_id(const struct snapshot *s, const struct pane_view *v, i
                           size_t n)
 {
     struct ptab t;
-    build(&t, s, v, false);
+    struct advisor_thresholds th;
+    advisor_thresholds_default(&th);
+    build(&t, s, v, &th, false);
     const char *id = NULL;
     if (row >= 0 && (size_t)row < t.n) {
         snprintf(buf, n, "%s", t.rows[row].id);
@@ -106,7 +143,9 @@ static bool key(struct pane_view *v, const struct snapshot *s, int k)
     int n = 0;
     if (s) {
         struct ptab t;
-        build(&t, s, v, false);
+        struct advisor_thresholds th;
+        advisor_thresholds_default(&th);
+        build(&t, s, v, &th, false);
         n = (int)t.n;
         ptab_fini(&t);
     }
@@ -145,6 +184,20 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
     panel_kv(c, r, y++, 16, "latency", isnan(x->rtt_ms) ? ROLE_DIM : n,
              fmt_ms(b, sizeof b, x->rtt_ms), 10, ctx, s, series, 60);
     panel_kv(c, r, y++, 16, "derp", n, derp(x), 16, ctx, s, NULL, 0);
+    snprintf(series, sizeof series, "proxy/%s/derp_bytes_per_s", x->name ? x->name : "?");
+    panel_kv(c, r, y++, 16, "derp relayed", n, rate_bytes(b, sizeof b, x->derp_bytes_per_s), 10,
+             ctx, s, series, 60);
+    char line[96], b2[32], b3[32];
+    snprintf(line, sizeof line, "%s clients, %s conns, %s dropped/s",
+             fmt_num(b, sizeof b, x->derp_clients, 0),
+             fmt_num(b2, sizeof b2, x->derp_connections, 0),
+             fmt_num(b3, sizeof b3, x->derp_packets_dropped_per_s, 2));
+    panel_kv(c, r, y++, 16, "derp load", n, line, 60, ctx, s, NULL, 0);
+    panel_kv(c, r, y++, 16, "metrics", n,
+             x->metrics_target ? x->metrics_target
+             : x->primary      ? "coderd's own relay: see the Servers pane"
+                               : "not scraped (--proxy-metrics NAME=URL)",
+             60, ctx, s, NULL, 0);
     panel_kv(c, r, y++, 16, "role", n, x->primary ? "primary (coderd itself)" : "workspace proxy",
              30, ctx, s, NULL, 0);
     for (size_t i = 0; i < x->nerrors && y < r.y + r.h; i++) {
@@ -188,6 +241,39 @@ static void compact(struct canvas *c, struct rect in, const struct snapshot *s,
     }
 }
 
+static enum role tri_role(enum tri t)
+{
+    return t == TRI_TRUE ? ROLE_OK : t == TRI_FALSE ? ROLE_WARN : ROLE_DIM;
+}
+
+static const char *tri_word(enum tri t, const char *yes, const char *no)
+{
+    return t == TRI_TRUE ? yes : t == TRI_FALSE ? no : FMT_UNKNOWN;
+}
+
+/* "direct: STUN ok  DERP ok  relayed 1.2 MiB/s by 450 clients" when any of
+ * it is known; returns the rows used (0 or 1). */
+static int network_line(struct canvas *c, struct rect r, const struct snapshot *s)
+{
+    const struct deployment *d = &s->deployment;
+    if (r.h < 3 || (d->stun_healthy == TRI_UNKNOWN && d->derp_healthy == TRI_UNKNOWN &&
+                    isnan(d->derp_bytes_per_s))) {
+        return 0;
+    }
+    char b[64], b2[32];
+    int x = canvas_put_text(c, r, r.x + 1, r.y, ROLE_DIM, "network  STUN ");
+    x = canvas_put_text(c, r, x, r.y, tri_role(d->stun_healthy),
+                        tri_word(d->stun_healthy, "ok", "FAILING (no direct paths)"));
+    x = canvas_put_text(c, r, x + 2, r.y, ROLE_DIM, "DERP ");
+    x = canvas_put_text(c, r, x, r.y, tri_role(d->derp_healthy),
+                        tri_word(d->derp_healthy, "ok", "degraded"));
+    x = canvas_put_text(c, r, x + 2, r.y, ROLE_DIM, "relayed ");
+    canvas_printf(c, r, x, r.y, ROLE_NORMAL, "%s by %s clients (all relays)",
+                  rate_bytes(b, sizeof b, d->derp_bytes_per_s),
+                  fmt_num(b2, sizeof b2, d->derp_clients, 0));
+    return 1;
+}
+
 static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
                  const struct pane_view *v, const struct pane_ctx *ctx)
 {
@@ -211,8 +297,12 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
         detail(c, body, s, v, ctx, f.status == SOURCE_STALE);
         return;
     }
+    y += network_line(c, canvas_rect(in.x, y, in.w, in.y + in.h - y), s);
+    body = canvas_rect(in.x, y, in.w, in.y + in.h - y);
+    struct advisor_thresholds thd;
+    const struct advisor_thresholds *th = panel_thresholds(ctx, &thd);
     struct ptab t;
-    build(&t, s, v, f.status == SOURCE_STALE);
+    build(&t, s, v, th, f.status == SOURCE_STALE);
     if (t.n == 0) {
         canvas_put_text(c, body, body.x + 1, body.y, ROLE_DIM,
                         v->filter[0] ? "no proxy matches the filter" : "no workspace proxies");

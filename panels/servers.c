@@ -2,7 +2,9 @@
  * The Servers pane: coderd replicas, their latency, load and resources,
  * coloured by the advisor's thresholds, with trend sparklines and peaks from
  * the history; the detail of one replica lists every metric with a longer
- * sparkline and its error text. Draws only inside its rectangle.
+ * sparkline and its error text. The relay columns show what the replica's
+ * embedded DERP server carries (traffic that did not go peer-to-peer).
+ * Draws only inside its rectangle.
  */
 #include "panels/panel.h"
 #include "panels/ptab.h"
@@ -35,6 +37,8 @@ enum {
     C_PEAK,
     C_RSS,
     C_FDS,
+    C_RELAY,
+    C_DERPCL,
     C_TREND,
     C_ERROR,
     NCOLS
@@ -56,9 +60,22 @@ static const struct ptab_col cols[NCOLS] = {
     [C_PEAK] = {"cpu 24h pk", 10, 0, true, 4, false, true},
     [C_RSS] = {"rss", 8, 0, true, 4, false},
     [C_FDS] = {"fds", 9, 0, true, 8, false},
+    [C_RELAY] = {"relay", 9, 0, true, 6, false},
+    [C_DERPCL] = {"derp cl", 7, 0, true, 8, false},
     [C_TREND] = {"p95 trend", 12, 0, false, 2, true},
     [C_ERROR] = {"error", 12, 0, false, 5, false},
 };
+
+/* Bytes per second as "1.5 MiB/s"; unknown stays the unknown mark. */
+static const char *rate_bytes(char *buf, size_t n, double v)
+{
+    fmt_bytes(buf, n, v);
+    if (!isnan(v)) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, "/s");
+    }
+    return buf;
+}
 
 static const char *host(const struct server *sv)
 {
@@ -136,6 +153,12 @@ static void build(struct ptab *t, const struct snapshot *s, const struct pane_vi
                       "%s/%s", fmt_num(b, sizeof b, sv->open_fds, 0),
                       fmt_num(b2, sizeof b2, sv->max_fds, 0));
         }
+        ptab_set(r, C_RELAY,
+                 panel_role_above(sv->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
+                                  th->derp_relay_crit_bytes_per_s),
+                 rate_bytes(b, sizeof b, sv->derp_bytes_per_s), sv->derp_bytes_per_s);
+        ptab_set(r, C_DERPCL, ROLE_NORMAL, fmt_num(b, sizeof b, sv->derp_clients, 0),
+                 sv->derp_clients);
         ptab_set(r, C_ERROR, sv->error ? ROLE_CRIT : ROLE_NORMAL, sv->error ? sv->error : "",
                  sv->error ? 1 : 0);
     }
@@ -318,6 +341,24 @@ static void detail(struct canvas *c, struct rect in, const struct snapshot *s,
            cpu, ctx, s, h, "open_fds", num2);
     metric(c, in, &y, "goroutines", n, fmt_num(b, sizeof b, sv->goroutines, 0), ctx, s, h,
            "goroutines", num2);
+    y++;
+    metric(c, in, &y, "derp relayed",
+           panel_role_above(sv->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
+                            th->derp_relay_crit_bytes_per_s),
+           rate_bytes(b, sizeof b, sv->derp_bytes_per_s), ctx, s, h, "derp_bytes_per_s",
+           rate_bytes);
+    snprintf(cpu, sizeof cpu, "%s (%s conns)", fmt_num(b, sizeof b, sv->derp_clients, 0),
+             fmt_num(b2, sizeof b2, sv->derp_connections, 0));
+    metric(c, in, &y, "derp clients", n, cpu, ctx, s, h, "derp_clients", num2);
+    metric(c, in, &y, "derp mesh fwd/s", n,
+           fmt_num(b, sizeof b, sv->derp_packets_forwarded_per_s, 1), ctx, s, h,
+           "derp_packets_forwarded_per_s", num2);
+    metric(c, in, &y, "derp dropped/s", n, fmt_num(b, sizeof b, sv->derp_packets_dropped_per_s, 2),
+           ctx, s, h, "derp_packets_dropped_per_s", num2);
+    panel_kv(c, in, y++, 18, "derp stats from", n,
+             sv->derp_source ? sv->derp_source
+                             : "none (no coder_derp_server_* metrics; older builds: --derp-expvar)",
+             66, ctx, s, NULL, 0);
 }
 
 static void draw(struct canvas *c, struct rect r, const struct snapshot *s,

@@ -96,6 +96,13 @@ t send-keys -t w120 '?'
 sleep 1
 shot help-120x40 w120
 t send-keys -t w120 Escape
+# the compare view: A 40 s ago (20 simulated minutes), B the newest frame
+t send-keys -t w120 g
+t send-keys -t w120 -l -- '-40s'
+t send-keys -t w120 Enter a G c
+sleep 1
+shot compare-120x40 w120
+t send-keys -t w120 Escape
 at 60
 t send-keys -t w200 '{' '{'
 sleep 1

@@ -322,6 +322,49 @@ static void go_to(struct app *a, struct shown *sh, struct view *v)
     prompt_close(&v->prompt);
 }
 
+/* The moment shown: the replayed frame, else the live snapshot's time;
+ * NAN before the first snapshot. */
+static double shown_time(const struct shown *sh)
+{
+    return sh->tt.replay ? sh->tt.t : sh->snap ? sh->snap->time : NAN;
+}
+
+/* a / b: marks the moment shown as A or B for the compare view. */
+static void set_mark(struct app *a, struct shown *sh, struct view *v, bool is_a)
+{
+    compare_mark(&v->compare, is_a, a->opts.history != NULL, shown_time(sh), a->opts.utc,
+                 v->message, sizeof v->message);
+}
+
+/* c: opens the compare view of A and B, both read back from the history
+ * file as `scaletop diff` reads them (the latest frame at or before each
+ * time); an unmarked side is the moment shown. */
+static void open_compare(struct app *a, struct shown *sh, struct view *v)
+{
+    struct err e = {{0}};
+    struct compare_plan p;
+    if (compare_plan(&v->compare, a->opts.history != NULL, shown_time(sh), &p, v->message,
+                     sizeof v->message) < 0) {
+        return;
+    }
+    struct snapshot *sa = store_snapshot_at(a->opts.history, p.from, &e), *sb = NULL;
+    if (sa) {
+        sb = store_snapshot_at(a->opts.history, p.to, &e);
+    }
+    if (!sa || !sb) {
+        /* Which side could not be read, named as the user marked it. */
+        bool is_a = !sa ? !p.swapped : p.swapped;
+        char when[TIMESPEC_BUF];
+        timespec_format_short(!sa ? p.from : p.to, a->opts.utc, when, sizeof when);
+        snprintf(v->message, sizeof v->message, "compare: %s (%s): %s", is_a ? "A" : "B", when,
+                 e.msg);
+    } else {
+        compare_show(&v->compare, sa, sb, p.swapped, p.a_shown, p.b_shown, a->opts.utc);
+    }
+    snapshot_unref(sa);
+    snapshot_unref(sb);
+}
+
 /* Carries out a console action; returns true when the frame changed. */
 static bool act(struct app *a, struct shown *sh, struct view *v, enum view_action action, int width)
 {
@@ -347,6 +390,13 @@ static bool act(struct app *a, struct shown *sh, struct view *v, enum view_actio
         return true;
     case VIEW_WRITE:
         write_snapshot(a, sh, v, width);
+        return true;
+    case VIEW_SET_A:
+    case VIEW_SET_B:
+        set_mark(a, sh, v, action == VIEW_SET_A);
+        return true;
+    case VIEW_COMPARE:
+        open_compare(a, sh, v);
         return true;
     case VIEW_LIVE:
         refresh_newest(a, sh);
@@ -420,6 +470,7 @@ static int loop(struct app *a, struct screen *scr)
                 refresh_newest(a, &sh);
             }
             view.ctx.window_s = spark_window(a, &sh);
+            view_fit(&view, c);
             timespec_format_short(sh.snap ? sh.snap->time : now_real(), a->opts.utc, when,
                                   sizeof when);
             view_render(c, canvas_bounds(c), &view, sh.snap, when);
@@ -467,6 +518,8 @@ static int loop(struct app *a, struct screen *scr)
             if (action >= VIEW_STEP_BACK) {
                 act(a, &sh, &view, action, w);
             }
+            /* A key that follows in the same read scrolls what is shown. */
+            view_fit(&view, c);
             dirty = dirty || action != VIEW_NONE;
         }
         if (quit) {
@@ -478,6 +531,7 @@ static int loop(struct app *a, struct screen *scr)
     }
     canvas_free(c);
     snapshot_unref(sh.snap);
+    view_fini(&view);
     return rc;
 }
 

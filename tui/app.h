@@ -5,7 +5,8 @@
  * on every way out: 'q', SIGTERM/SIGINT/SIGHUP, out of memory, and crash
  * signals (restored, then re-raised). The loop also carries out the
  * console's actions: time travel over the history store, marks, snapshot
- * files and refresh (tui/view.h VIEW_* actions).
+ * files, refresh and the compare view of two moments (tui/view.h VIEW_*
+ * actions).
  */
 #ifndef SCALETOP_APP_H
 #define SCALETOP_APP_H

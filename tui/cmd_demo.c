@@ -252,6 +252,17 @@ static int args_from_manifest(struct demo *d, const char *manifest)
         add_arg(d, "--provisioner-metrics");
         add_arg(d, json_string_value(u) ? json_string_value(u) : "");
     }
+    json_array_foreach(json_object_get(m, "proxies"), i, u)
+    {
+        /* each proxy's relay load (a real proxy's metrics need this flag) */
+        const char *pn = json_string_value(json_object_get(u, "name"));
+        const char *pu = json_string_value(json_object_get(u, "metrics_url"));
+        char spec[600];
+        if (pn && pu && (size_t)snprintf(spec, sizeof spec, "%s=%s", pn, pu) < sizeof spec) {
+            add_arg(d, "--proxy-metrics");
+            add_arg(d, spec);
+        }
+    }
     free(tokfile);
     free(kc);
     json_decref(m);

@@ -117,6 +117,9 @@ void layout_draw_header(struct canvas *c, struct rect r, const struct layout_hea
     if (h->time_text) {
         x = canvas_put_text(c, r, x + 1, r.y, ROLE_HEADER, h->time_text);
     }
+    if (h->marks_text && *h->marks_text) {
+        x = canvas_put_text(c, r, x + 2, r.y, ROLE_KEY, h->marks_text);
+    }
     if (h->right_text) {
         /* Right-aligned, but never over what is already on the left. */
         int w = canvas_text_width(c, h->right_text);

@@ -46,6 +46,7 @@ struct layout_header {
     bool replay;            /* REPLAY badge instead of LIVE */
     const char *time_text;  /* the snapshot's time as shown, NULL if none */
     const char *right_text; /* e.g. the deployment URL, right-aligned; NULL for none */
+    const char *marks_text; /* the compare marks ("A 03:06:00  B 03:07:00"), NULL for none */
 };
 
 /* Draws the header line into r (its first row). */

@@ -3,7 +3,8 @@
  * has the focus; a zoomed pane is the focused one. A pane that is typing a
  * filter gets every key first; Enter and Esc go to the focused pane first
  * when it has a selection or a detail open (open / close the detail), and
- * otherwise zoom and unzoom.
+ * otherwise zoom and unzoom. The compare view, while open, is modal: it has
+ * the body and its keys come first (only help, quit and redraw besides).
  */
 #include "tui/view.h"
 
@@ -26,6 +27,22 @@ void view_init(struct view *v)
     for (int i = 0; i < PANE_COUNT; i++) {
         v->panes[i] = (struct pane_view){.selected = -1};
     }
+    compare_init(&v->compare);
+}
+
+void view_fini(struct view *v)
+{
+    compare_fini(&v->compare);
+}
+
+void view_fit(struct view *v, const struct canvas *c)
+{
+    struct layout l;
+    if (!v->compare.open) {
+        return;
+    }
+    layout_compute(&l, canvas_bounds(c), -1);
+    compare_fit(&v->compare, c, l.body);
 }
 
 const char *const view_console_keys[][2] = {
@@ -39,11 +56,11 @@ const char *const view_console_keys[][2] = {
     {"Enter / Right", "open the selected row's detail"},
     {"/", "filter the rows (type, Enter keeps it, Esc clears it)"},
     {"s", "cycle the sort column"},
-    {"[ / ]", "time travel: one recorded frame back / forward (REPLAY)"},
-    {"{ / }", "time travel: ten frames back / forward"},
+    {"[ ] / { }", "time travel: one / ten recorded frames back / forward"},
     {"g", "go to a time: -10m, 14:05, 2026-11-27 03:12, RFC 3339"},
     {"G / L", "back to live (replay: the newest frame)"},
     {"m", "mark the moment shown with a note (in the history file)"},
+    {"a / b, c", "mark the moment shown as A / B; c compares A with B"},
     {"w", "write what is shown to scaletop-DATE-TIME.txt"},
     {"r", "refresh now (poll every source)"},
     {"^L", "redraw the screen"},
@@ -86,6 +103,20 @@ static enum view_action view_key_inner(struct view *v, const struct pane_ops *op
         v->help = false;
         return key == 'q' || key == 'Q' ? VIEW_QUIT : VIEW_REDRAW;
     }
+    if (v->compare.open) {
+        /* The compare view is modal: its keys, then quit, help and redraw. */
+        if (key == KEYS_RESIZE || key == KEYS_CTRL('l')) {
+            return VIEW_REPAINT;
+        }
+        if (compare_key(&v->compare, key) != COMPARE_UNUSED) {
+            return VIEW_REDRAW;
+        }
+        if (key == '?') {
+            v->help = true;
+            return VIEW_REDRAW;
+        }
+        return key == 'q' || key == 'Q' ? VIEW_QUIT : VIEW_NONE;
+    }
     if (pv->filtering && ops->key && key != KEYS_RESIZE && key != KEYS_CTRL('l')) {
         return ops->key(pv, s, key) ? VIEW_REDRAW : VIEW_NONE;
     }
@@ -127,6 +158,12 @@ static enum view_action view_key_inner(struct view *v, const struct pane_ops *op
         return VIEW_REDRAW;
     case 'w':
         return VIEW_WRITE;
+    case 'a':
+        return VIEW_SET_A;
+    case 'b':
+        return VIEW_SET_B;
+    case 'c':
+        return VIEW_COMPARE;
     case 'r':
         return VIEW_REFRESH;
     case KEYS_RESIZE:
@@ -175,11 +212,20 @@ static const struct layout_hint hints[] = {
     {"m", "mark"}, {"w", "write"},  {"/", "filter"},      {"s", "sort"},
 };
 
+static const struct layout_hint compare_hints[] = {
+    {"Esc", "back"},      {"j/k", "scroll"}, {"PgUp/PgDn", "page"},
+    {"Home/End", "ends"}, {"?", "help"},     {"q", "quit"},
+};
+
 /* The footer: the open prompt with a cursor, else the message, else the hints. */
 static void draw_footer(struct canvas *c, struct rect r, const struct view *v)
 {
     if (v->prompt.kind == PROMPT_NONE && !v->message[0]) {
-        layout_draw_footer(c, r, hints, sizeof hints / sizeof *hints);
+        if (v->compare.open) {
+            layout_draw_footer(c, r, compare_hints, sizeof compare_hints / sizeof *compare_hints);
+        } else {
+            layout_draw_footer(c, r, hints, sizeof hints / sizeof *hints);
+        }
         return;
     }
     canvas_fill(c, r, ' ', ROLE_NORMAL);
@@ -204,13 +250,15 @@ void view_render(struct canvas *c, struct rect screen, const struct view *v,
         layout_draw_too_small(c, l.screen);
         return;
     }
+    char marks[64];
     struct layout_header h = {
         .replay = v->replay,
         .time_text = time_text,
         .right_text = s ? s->deployment.coder_url : NULL,
+        .marks_text = compare_marks_text(&v->compare, v->ctx.utc, marks, sizeof marks),
     };
     layout_draw_header(c, l.header, &h);
-    for (int i = 0; i < PANE_COUNT; i++) {
+    for (int i = 0; i < PANE_COUNT && !v->compare.open; i++) {
         if (canvas_rect_empty(l.pane[i])) {
             continue;
         }
@@ -219,6 +267,9 @@ void view_render(struct canvas *c, struct rect screen, const struct view *v,
         pv.compact = l.compact[i];
         pv.zoomed = v->zoom == i;
         panes_get((enum pane_id)i)->draw(c, l.pane[i], s, &pv, &v->ctx);
+    }
+    if (v->compare.open) {
+        compare_draw(c, l.body, &v->compare, v->ctx.utc);
     }
     draw_footer(c, l.footer, v);
     if (v->help) {

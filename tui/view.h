@@ -10,6 +10,7 @@
 #include "backend/snapshot.h"
 #include "panels/panel.h"
 #include "tui/canvas.h"
+#include "tui/compare.h"
 #include "tui/prompt.h"
 
 #include <stdbool.h>
@@ -19,10 +20,11 @@ struct view {
     int zoom;  /* enum pane_id shown alone, or -1 */
     bool replay;
     struct pane_view panes[PANE_COUNT];
-    bool help;            /* the help overlay is shown; any key closes it */
-    struct pane_ctx ctx;  /* history, window and thresholds handed to every pane */
-    struct prompt prompt; /* the footer's prompt ("go to time", "mark"), kind NONE if closed */
-    char message[200];    /* a one-line answer in the footer until the next key; "" for none */
+    bool help;              /* the help overlay is shown; any key closes it */
+    struct pane_ctx ctx;    /* history, window and thresholds handed to every pane */
+    struct prompt prompt;   /* the footer's prompt ("go to time", "mark"), kind NONE if closed */
+    char message[200];      /* a one-line answer in the footer until the next key; "" for none */
+    struct compare compare; /* marks A and B and the compare view (owns its text) */
 };
 
 enum view_action {
@@ -40,10 +42,20 @@ enum view_action {
     VIEW_MARK,         /* the "mark" prompt was answered: prompt.text */
     VIEW_WRITE,        /* w : write a snapshot file */
     VIEW_REFRESH,      /* r : poll now */
+    VIEW_SET_A,        /* a : mark the moment shown as A */
+    VIEW_SET_B,        /* b : mark the moment shown as B */
+    VIEW_COMPARE,      /* c : open the compare view of A and B */
 };
 
-/* The initial state: Overview focused, nothing zoomed. */
+/* The initial state: Overview focused, nothing zoomed, no marks. */
 void view_init(struct view *v);
+
+/* Frees what the view owns (the compare text); view_init may follow. */
+void view_fini(struct view *v);
+
+/* Measures what depends on the screen size (the compare view's rows and
+ * pages) for a frame of c; call after keys and before rendering. */
+void view_fit(struct view *v, const struct canvas *c);
 
 /* The console's own keys and what they do, for the help overlay and the
  * man page; NULL-terminated pairs {key, what}. Static. */

@@ -134,6 +134,19 @@ for h in $(jq -r '.replicas[] | select(.present) | .hostname' "$T"); do
     got=$(jq "$sel | .cpu_cores" "$P")
     direct=$(jq "$sel | .cpu_cores" "$D")
     within "prometheus_${h}_cpu_cores_direct" "${got:-null}" "$direct" 0.25
+    # The DERP relay: the same fields as direct scraping (docs/derp.md), rates
+    # against the truth with the request rate's tolerance (drops are few:
+    # ~17 in a 10 s window, so whole counts cost more).
+    check_eq "prometheus_${h}_derp_source" "$(jq -r "$sel | .derp_source" "$P")" metrics
+    for f in derp_clients:0.02 derp_connections:0.02; do
+        within "prometheus_${h}_${f%%:*}_direct" "$(jq "$sel | .${f%%:*}" "$P")" \
+            "$(jq "$sel | .${f%%:*}" "$D")" "${f#*:}"
+    done
+    for f in bytes_per_s:0.25 packets_forwarded_per_s:0.25 packets_dropped_per_s:0.4; do
+        got=$(jq --argjson sp "$SPEED" "$sel | .derp_${f%%:*} / \$sp" "$P")
+        want=$(jq ".replicas[] | select(.hostname == \"$h\") | .derp.${f%%:*}" "$T")
+        within "prometheus_${h}_derp_${f%%:*}_truth" "${got:-null}" "$want" "${f#*:}"
+    done
 done
 # Deployment and provisioner figures.
 for f in api_p95_ms:0.2 requests_per_s:0.25 build_p95_s:0.35; do

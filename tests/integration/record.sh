@@ -18,11 +18,16 @@ check_contains record-log "$(cat "$SCRATCH/log")" "stopped (end of input): 500 f
 check_eq record-frames "$(sqlite3 "$DB" 'SELECT count(*) FROM frame')" 500
 check_eq record-integrity "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
 check_eq record-mode "$(stat -c %a "$DB")" 600
-check_eq record-schema "$(sqlite3 "$DB" 'PRAGMA user_version')" 2
+check_eq record-schema "$(sqlite3 "$DB" 'PRAGMA user_version')" 3
 # the 03:00 hour closed: its minute rows are plain SQL
 check_eq record-rollup "$(sqlite3 "$DB" "SELECT count, min, max, last FROM rollup_1m
     WHERE series_id = (SELECT id FROM series WHERE name = 'postgres/tps')
     AND t = strftime('%s', '2026-11-27 03:20:00')")" "6|48.0|53.0|53.0"
+# and the 6-hour row over it holds every closed hour's samples
+check_eq record-rollup-6h "$(sqlite3 "$DB" "SELECT count > 0 AND count = (SELECT sum(count)
+    FROM rollup_1h WHERE series_id = r.series_id AND t < r.t + 21600) FROM rollup_6h r
+    WHERE series_id = (SELECT id FROM series WHERE name = 'postgres/tps')
+    AND t = strftime('%s', '2026-11-27 00:00:00')")" 1
 check_eq record-series-name "$(sqlite3 "$DB" "SELECT unit FROM series WHERE name = 'server/coderd-0/api_p95_ms'")" ms
 
 "$SCALETOP" mark "failover started" --at 2026-11-27T03:20:00Z --db "$DB" >/dev/null

@@ -52,6 +52,9 @@ static void build(struct snapshot *s, int incident, int hostile)
     d->db_metrics_collected = TRI_TRUE;
     d->agent_stats_full = TRI_FALSE;
     d->builds_failed_per_h = incident ? 18 : 1;
+    /* the network: STUN fails in the incident, so sessions relay */
+    d->stun_healthy = incident ? TRI_FALSE : TRI_TRUE;
+    d->derp_healthy = TRI_TRUE;
 
     static const char *const hosts[] = {"coder-0", "coder-1", "coder-2"};
     for (int i = 0; i < 3; i++) {
@@ -79,6 +82,14 @@ static void build(struct snapshot *s, int incident, int hostile)
         sv->open_fds = 812;
         sv->max_fds = 1048576;
         sv->goroutines = 4200;
+        sv->derp_clients = 270 + i;
+        sv->derp_connections = 272 + i;
+        sv->derp_bytes_per_s = incident ? (i == 1 ? 6.4e6 : 1.6e6) : 110e3 + 400 * i;
+        sv->derp_packets_forwarded_per_s = incident ? 970 : 67;
+        sv->derp_packets_dropped_per_s = incident ? 5.9 : 0.06;
+        sv->derp_source = snapshot_str(s, i == 2 ? "expvar" : "metrics");
+        d->derp_clients = (i ? d->derp_clients : 0) + sv->derp_clients;
+        d->derp_bytes_per_s = (i ? d->derp_bytes_per_s : 0) + sv->derp_bytes_per_s;
         if (incident && i == 1) {
             sv->error = snapshot_str(s, hostile ? "ping \x1b[2Jcoder-0: <i/o> timeout|x"
                                                 : "ping coder-0: i/o timeout");
@@ -195,6 +206,16 @@ static void build(struct snapshot *s, int incident, int hostile)
         x->rtt_ms = 4 + 40 * i;
         x->derp_enabled = TRI_TRUE;
         x->derp_only = TRI_FALSE;
+        if (i == 1) {
+            x->metrics_target = snapshot_str(s, "10.8.0.7:2112");
+            x->derp_clients = 89;
+            x->derp_connections = 89;
+            x->derp_bytes_per_s = incident ? 540e3 : 37e3;
+            x->derp_packets_forwarded_per_s = 0;
+            x->derp_packets_dropped_per_s = incident ? 2 : 0.02;
+            s->deployment.derp_clients += x->derp_clients;
+            s->deployment.derp_bytes_per_s += x->derp_bytes_per_s;
+        }
         if (incident && i == 2) {
             x->status = PROXY_UNREACHABLE;
             x->healthy = TRI_FALSE;
@@ -287,6 +308,14 @@ static void build(struct snapshot *s, int incident, int hostile)
         f->message = snapshot_str(s, "Users of this region lose their near proxy: check the proxy");
         f->evidence = snapshot_str(s, "status=unreachable");
         f->since = s->time - 300;
+        f = snapshot_add_finding(s);
+        f->rule = snapshot_str(s, "network.stun_failing");
+        f->severity = SEV_WARN;
+        f->entity = snapshot_str(s, "deployment");
+        f->message = snapshot_str(s, "STUN is failing: clients cannot learn their public address, "
+                                     "so connections relay through coderd and the proxies");
+        f->evidence = snapshot_str(s, "codes=ESTUN01 relayed_bytes_per_s=10140000");
+        f->since = s->time - 360;
         f = snapshot_add_finding(s);
         f->rule = snapshot_str(s, "coderd.db_latency");
         f->severity = SEV_WARN;

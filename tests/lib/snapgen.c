@@ -92,6 +92,13 @@ struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned
         v->open_fds = 200 + floor(level(seed, 11, k, i, 3) * 50);
         v->max_fds = 1048576;
         v->goroutines = 3000 + floor(level(seed, 12, k, i, 2) * 500);
+        /* the embedded DERP relay (newer builds) */
+        v->derp_clients = 600 + floor(level(seed, 40, k, i, 6) * 30);
+        v->derp_connections = v->derp_clients + 9;
+        v->derp_bytes_per_s = floor(2e5 + rnd(seed, 41, k, i) * 5e4);
+        v->derp_packets_forwarded_per_s = floor(rnd(seed, 42, k, i) * 200) / 4;
+        v->derp_packets_dropped_per_s = floor(rnd(seed, 43, k, i) * 8) / 8;
+        v->derp_source = snapshot_str(s, "metrics");
     }
     for (int k = 0; k < sh->daemons; k++) {
         struct daemon *dm = snapshot_add_daemon(s);
@@ -166,7 +173,17 @@ struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned
         x->status = down ? PROXY_UNREACHABLE : PROXY_OK;
         x->healthy = down ? TRI_FALSE : TRI_TRUE;
         x->rtt_ms = down ? NAN : 20 + rnd(seed, 24, k, i) * 5;
+        x->metrics_target = snapshot_str(s, "10.8.0.7:2112");
+        x->derp_clients = down ? NAN : 90 + floor(level(seed, 44, k, i, 6) * 10);
+        x->derp_connections = x->derp_clients;
+        x->derp_bytes_per_s = down ? NAN : floor(3e4 + rnd(seed, 45, k, i) * 1e4);
+        x->derp_packets_forwarded_per_s = down ? NAN : 0;
+        x->derp_packets_dropped_per_s = down ? NAN : floor(rnd(seed, 46, k, i) * 4) / 8;
     }
+    s->deployment.stun_healthy = (i / 60) % 4 == 3 ? TRI_FALSE : TRI_TRUE;
+    s->deployment.derp_healthy = TRI_TRUE;
+    s->deployment.derp_clients = 1000 + floor(level(seed, 47, 0, i, 6) * 100);
+    s->deployment.derp_bytes_per_s = floor(6e5 + rnd(seed, 48, 0, i) * 1e5);
     struct capacity *c = &s->capacity;
     c->cluster.cpu_allocatable_cores = 960;
     c->cluster.cpu_requested_cores = 600 + floor(level(seed, 25, 0, i, 3) * 100);

@@ -65,6 +65,7 @@ struct sim_opts {
     bool no_metrics_api;     /* metrics.k8s.io absent: 404, as without metrics-server */
     bool colocate_coderd;    /* one coderd replica runs on the most crowded workspace node */
     bool packed_nodes;       /* the crowded workspace nodes are packed to 97 %, not 84 % */
+    int derp_expvar_only;    /* the last N replicas expose DERP stats only via expvar */
 };
 
 struct sim_tags {
@@ -81,6 +82,14 @@ struct sim_hist {
     double count, sum;
 };
 
+/* One embedded DERP relay (a coderd replica's or a workspace proxy's): its
+ * targets, set by the model, and its counters, advanced by sim_derp_step. */
+struct sim_derp {
+    double clients, clients_remote, conns;     /* gauges */
+    double bytes_per_s, fwd_per_s, drop_per_s; /* targets */
+    double accepts, bytes_rx, bytes_tx, pkts_rx, pkts_tx, fwd_in, fwd_out, dropped;
+};
+
 struct sim_replica {
     char id[40], hostname[64], ip[20];
     double created_at;
@@ -94,6 +103,8 @@ struct sim_replica {
     struct sim_hist api_hist, dbq_hist, tx_hist;
     int port;
     struct sim_blob *head; /* cached replica-specific part of /metrics */
+    struct sim_derp derp;
+    bool derp_expvar_only; /* an older build: DERP stats only in /api/v2/debug/expvar */
 };
 
 struct sim_daemon {
@@ -142,6 +153,7 @@ struct sim_proxy {
     int slow_ms;     /* /healthz answers this late */
     int port;
     double created_at;
+    struct sim_derp derp;
 };
 
 struct sim_ns {
@@ -240,6 +252,10 @@ struct sim {
     int *pl_node;
     long pl_cap, pl_nws;
     int pl_nodes, pl_prov, pl_rep;
+    /* The network as the health report's DERP/STUN probes see it (control
+     * API /network): STUN failing forces relaying (relay_factor applies). */
+    bool stun_failing, derp_websocket;
+    double relay_factor;
 };
 
 /* Appends n bytes to b, growing it (aborts on out of memory). */
@@ -331,6 +347,25 @@ void sim_metrics_rebuild(struct sim *s, bool force);
 void sim_metrics_reply(struct sim *s, int kind, int index, struct sim_reply *r);
 /* Answers a workspace proxy request (/healthz, /healthz-report, buildinfo). */
 void sim_proxy_handle(struct sim *s, int index, struct sim_req *q, struct sim_reply *r);
+
+/* Sets the DERP targets of every replica and proxy from the model (holds s->mu). */
+void sim_derp_targets(struct sim *s);
+/* Advances every DERP counter by dt simulated seconds (holds s->mu). */
+void sim_derp_step(struct sim *s, double dt);
+/* Appends the coder_derp_server_* families of d to b. */
+void sim_derp_metrics(const struct sim_derp *d, struct sim_buf *b);
+/* The expvar document of a replica's process, DERP under "derp" (holds s->mu). */
+json_t *sim_derp_expvar(struct sim *s, const struct sim_derp *d);
+/* The truth of one relay: the rates and gauges scaletop should report. */
+json_t *sim_derp_truth(const struct sim_derp *d, const char *source);
+/* The health report's derp section, patched to the network state (holds s->mu). */
+void sim_derp_health(struct sim *s, json_t *derp_section);
+/* Answers /__sim/network (GET the state, POST {stun_failing, derp_websocket, relay_factor}). */
+void sim_derp_control(struct sim *s, struct sim_req *q, struct sim_reply *r);
+
+/* Answers GET /api/v2/debug/expvar on replica `index`'s own address (the
+ * pod's HTTP port in a real deployment; owner token required). */
+void sim_derp_expvar_reply(struct sim *s, int index, struct sim_req *q, struct sim_reply *r);
 
 /* JSON skeletons from the fixtures (sim_templates.c, generated). */
 extern const char sim_tpl_workspace[];

@@ -770,6 +770,9 @@ static void h_health(struct sim *s, struct sim_reply *r)
     }
     json_object_set_new(pd, "warnings", pdw);
     json_object_set_new(pd, "severity", json_string(pdsev));
+    pthread_mutex_lock(&s->mu);
+    sim_derp_health(s, json_object_get(h, "derp"));
+    pthread_mutex_unlock(&s->mu);
 
     const char *sev = "ok";
     const char *secs[] = {"derp",     "access_url",      "websocket",
@@ -1175,7 +1178,7 @@ static void h_replicas(struct sim *s, struct sim_reply *r)
             continue;
         }
         char relay[64];
-        snprintf(relay, sizeof relay, "http://%s:8080", x->ip);
+        snprintf(relay, sizeof relay, "http://%s:%d", x->ip, x->port);
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(x->id));
         bool hostile = i == 0 && s->hostile_len > 0;
@@ -1517,6 +1520,16 @@ void sim_proxy_handle(struct sim *s, int index, struct sim_req *q, struct sim_re
         json_object_set_new(o, "errors", errs);
         json_object_set_new(o, "warnings", json_array());
         sim_reply_json(r, 200, o);
+        return;
+    }
+    if (strcmp(q->url, "/metrics") == 0) {
+        /* wsproxy's own Prometheus endpoint (--prometheus-enable); a real proxy
+         * serves it on a separate, usually internal, address */
+        pthread_mutex_lock(&s->mu);
+        sim_derp_metrics(&s->prox[index].derp, &r->body);
+        pthread_mutex_unlock(&s->mu);
+        r->status = 200;
+        r->ctype = "text/plain; version=0.0.4; charset=utf-8";
         return;
     }
     if (strcmp(q->url, "/api/v2/buildinfo") == 0) {

@@ -35,7 +35,10 @@ json_t *sim_manifest(struct sim *s)
     }
     for (int i = 0; i < s->n_proxies; i++) {
         snprintf(u, sizeof u, "http://127.0.0.1:%d", s->prox[i].port);
-        json_array_append_new(px, json_pack("{s:s,s:s}", "name", s->prox[i].name, "url", u));
+        char mu2[128];
+        snprintf(mu2, sizeof mu2, "%s/metrics", u);
+        json_array_append_new(
+            px, json_pack("{s:s,s:s,s:s}", "name", s->prox[i].name, "url", u, "metrics_url", mu2));
     }
     json_object_set_new(m, "metrics_urls", mu);
     json_object_set_new(m, "provisioner_metrics_urls", pu);
@@ -224,6 +227,10 @@ void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         sim_reply_json(r, 200, json_pack("{s:I}", "hostile_bytes", (json_int_t)n));
         return;
     }
+    if (strcmp(u, "/network") == 0 && (get || post)) {
+        sim_derp_control(s, q, r);
+        return;
+    }
     if (strcmp(u, "/k8s/expire") == 0 && post) {
         pthread_mutex_lock(&s->mu);
         int g = ++s->k8s_generation;
@@ -231,7 +238,8 @@ void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         sim_reply_json(r, 200, json_pack("{s:i}", "generation", g));
         return;
     }
-    sim_reply_error(r, 404, "Unknown control endpoint.",
-                    "GET truth|manifest|faults|requests, POST faults|k8s/expire|hostile, "
-                    "DELETE faults[/ID]|requests|hostile");
+    sim_reply_error(
+        r, 404, "Unknown control endpoint.",
+        "GET truth|manifest|faults|requests|network, POST faults|k8s/expire|hostile|network, "
+        "DELETE faults[/ID]|requests|hostile");
 }

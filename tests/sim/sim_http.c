@@ -380,6 +380,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             }
             break;
         case L_METRICS:
+            if (strcmp(url, "/api/v2/debug/expvar") == 0) {
+                sim_derp_expvar_reply(s, l->index, &q, &r);
+                break;
+            }
+            sim_metrics_reply(s, l->kind, l->index, &r);
+            break;
         case L_PROV:
             sim_metrics_reply(s, l->kind, l->index, &r);
             break;

@@ -45,7 +45,10 @@ static void usage(FILE *f)
             "                             for this long (simulated) after start\n"
             "  --health-compute-s SECONDS /debug/health answers 404 \"in progress\" for this\n"
             "                             long into each 10-minute cache window\n"
-            "  --port-base N              first port (0 = ephemeral ports, the default)\n");
+            "  --port-base N              first port (0 = ephemeral ports, the default)\n"
+            "  --derp-expvar-only N       the last N replicas are an older build: no\n"
+            "                             coder_derp_server_* metrics, DERP stats only in\n"
+            "                             /api/v2/debug/expvar on their relay address\n");
 }
 
 static void random_token(char *out, size_t n, const char *prefix)
@@ -187,6 +190,13 @@ static int parse(struct sim_opts *o, int argc, char **argv)
         } else if (strcmp(a, "--health-compute-s") == 0) {
             NEEDV;
             o->health_compute_s = strtod(v, NULL);
+        } else if (strcmp(a, "--derp-expvar-only") == 0) {
+            NEEDV;
+            o->derp_expvar_only = atoi(v);
+            if (o->derp_expvar_only < 0 || o->derp_expvar_only > SIM_MAX_REPLICAS) {
+                fprintf(stderr, "scaletop-sim: --derp-expvar-only needs 0..%d\n", SIM_MAX_REPLICAS);
+                return -1;
+            }
         } else if (strcmp(a, "--port-base") == 0) {
             NEEDV;
             o->port_base = atoi(v);

@@ -427,6 +427,9 @@ static void replica_head(struct sim *s, int ri, struct sim_buf *b)
     num(b, floor((now - r->created_at) / 15));
     sim_buf_puts(b, "promhttp_metric_handler_requests_total{code=\"500\"} 0\n");
 
+    if (!r->derp_expvar_only) {
+        sim_derp_metrics(&r->derp, b);
+    }
     double rss = 1.1e9 + 2.0e5 * (double)s->ws_running / s->n_replicas;
     go_process(b, r->cpu_seconds, rss, r->created_at, 600 + (double)s->ws_running / s->n_replicas,
                3000 + (double)s->ws_running / s->n_replicas * 4, now);

@@ -243,6 +243,7 @@ static void replica_new_identity(struct sim *s, struct sim_replica *r, double cr
     r->created_at = created;
     r->generation++;
     r->requests = r->cpu_seconds = r->pubsub_msgs = r->db_queries = 0;
+    memset(&r->derp, 0, sizeof r->derp); /* a new process: its relay counters start at 0 */
     sim_hist_init(&r->api_hist, api_le, 11);
     sim_hist_init(&r->dbq_hist, def_le, 11);
     sim_hist_init(&r->tx_hist, def_le, 11);
@@ -456,11 +457,10 @@ static void set_replica_targets(struct sim *s)
         }
         struct sim_replica *r0 = &s->rep[0];
         if (gone) {
-            snprintf(
-                r0->error, sizeof r0->error,
-                "Failed to dial peers: http://%s:8080 (Get \"http://%s:8080/derp/latency-check\": "
-                "context deadline exceeded)",
-                r->ip, r->ip);
+            snprintf(r0->error, sizeof r0->error,
+                     "Failed to dial peers: http://%s:%d (Get \"http://%s:%d/derp/latency-check\": "
+                     "context deadline exceeded)",
+                     r->ip, r->port, r->ip, r->port);
         } else {
             r0->error[0] = '\0';
         }
@@ -606,6 +606,7 @@ static void step_counters(struct sim *s, double dt)
     for (int i = 0; i < s->n_deploy; i++) {
         s->dep[i].cpu_seconds += 0.35 * dt;
     }
+    sim_derp_step(s, dt);
 }
 
 void sim_model_advance(struct sim *s, double to)
@@ -623,6 +624,7 @@ void sim_model_advance(struct sim *s, double to)
         s->sim_now += dt;
         set_replica_targets(s);
         set_world(s);
+        sim_derp_targets(s);
         for (int i = 0; i < s->n_daemons; i++) {
             if (s->daemons[i].online) {
                 s->daemons[i].last_seen_at = s->sim_now - fmod((double)i * 3.7, 10.0);
@@ -708,7 +710,9 @@ void sim_model_init(struct sim *s)
         }
         r->present = true;
         replica_new_identity(s, r, s->o.start_epoch - 3600 * (10 + i) - 37.0 * i);
+        r->derp_expvar_only = i >= s->n_replicas - s->o.derp_expvar_only;
     }
+    s->relay_factor = 1.0;
 
     /* tag sets: prod (default org), gpu (second org), staging (no daemon ever),
      * and the default tags for built-in daemons */
@@ -831,6 +835,7 @@ void sim_model_init(struct sim *s)
     (void)was_incident;
     set_replica_targets(s);
     set_world(s);
+    sim_derp_targets(s);
 }
 
 /* Whole numbers (bytes, counts) as JSON integers so they stay exact. */
@@ -877,6 +882,7 @@ json_t *sim_truth(struct sim *s)
     json_object_set_new(t, "phases", ph);
 
     json_t *reps = json_array();
+    double relayed = 0;
     for (int i = 0; i < s->n_replicas; i++) {
         struct sim_replica *r = &s->rep[i];
         json_t *o = json_object();
@@ -887,7 +893,7 @@ json_t *sim_truth(struct sim *s)
         json_object_set_new(o, "present", json_boolean(r->present));
         sim_time_fmt(r->created_at, tb);
         json_object_set_new(o, "created_at", json_string(tb));
-        snprintf(url, sizeof url, "http://%s:8080", r->ip);
+        snprintf(url, sizeof url, "http://%s:%d", r->ip, r->port);
         json_object_set_new(o, "relay_address", json_string(url));
         snprintf(url, sizeof url, "http://%s:%d/metrics", r->ip, r->port);
         json_object_set_new(o, "metrics_url", json_string(url));
@@ -902,6 +908,9 @@ json_t *sim_truth(struct sim *s)
         json_object_set_new(o, "requests_per_s", json_real(r->req_per_s));
         json_object_set_new(o, "cpu_cores", json_real(r->cpu_cores));
         json_object_set_new(o, "error", json_string(r->error));
+        json_object_set_new(o, "derp",
+                            sim_derp_truth(&r->derp, r->derp_expvar_only ? "expvar" : "metrics"));
+        relayed += r->present ? r->derp.bytes_per_s : 0;
         json_array_append_new(reps, o);
     }
     json_object_set_new(t, "replicas", reps);
@@ -985,9 +994,25 @@ json_t *sim_truth(struct sim *s)
         json_object_set_new(o, "healthz_delay_ms", json_integer(x->slow_ms));
         snprintf(url, sizeof url, "http://127.0.0.1:%d", x->port);
         json_object_set_new(o, "url", json_string(url));
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", x->port);
+        json_object_set_new(o, "metrics_url", json_string(url));
+        json_object_set_new(o, "derp", sim_derp_truth(&x->derp, "metrics"));
+        relayed += x->derp.bytes_per_s;
         json_array_append_new(px, o);
     }
     json_object_set_new(t, "proxies", px);
+    json_t *codes = json_array();
+    if (s->stun_failing) {
+        json_array_append_new(codes, json_string("ESTUN01"));
+    }
+    if (s->derp_websocket) {
+        json_array_append_new(codes, json_string("EDERP01"));
+    }
+    json_object_set_new(t, "network",
+                        json_pack("{s:b,s:b,s:f,s:o,s:f}", "stun_failing", s->stun_failing,
+                                  "derp_websocket", s->derp_websocket, "relay_factor",
+                                  s->relay_factor, "health_codes", codes, "relayed_bytes_per_s",
+                                  relayed));
 
     json_t *nss = json_array();
     for (int i = 0; i < s->n_ns; i++) {

@@ -460,6 +460,108 @@ TEST(advisor_forecast_from_history)
     snapshot_unref(s);
 }
 
+/* Network: STUN/DERP verdicts and relay load fire, at their thresholds and
+ * not below; unknown (NAN / TRI_UNKNOWN) never fires. */
+TEST(advisor_network_stun_and_derp)
+{
+    struct snapshot *s = steady();
+    s->deployment.stun_healthy = TRI_TRUE;
+    s->deployment.derp_healthy = TRI_TRUE;
+    struct advisor *a = fresh();
+    advisor_evaluate(a, s, NULL);
+    CHECK(find(s, "network.stun_failing", NULL) == NULL);
+    CHECK(find(s, "network.derp_degraded", NULL) == NULL);
+    advisor_free(a);
+    snapshot_unref(s);
+
+    s = steady();
+    static const char *codes[] = {"ESTUN01", "EDB02"};
+    s->deployment.health_codes = codes;
+    s->deployment.nhealth_codes = 2;
+    s->deployment.stun_healthy = TRI_FALSE;
+    s->deployment.derp_healthy = TRI_TRUE;
+    s->deployment.derp_bytes_per_s = 1234;
+    expect(s, "network.stun_failing", "deployment", SEV_WARN, "codes=ESTUN01 ");
+
+    s = steady();
+    static const char *dcodes[] = {"EDERP01"};
+    s->deployment.health_codes = dcodes;
+    s->deployment.nhealth_codes = 1;
+    s->deployment.derp_healthy = TRI_FALSE;
+    s->deployment.stun_healthy = TRI_TRUE;
+    CHECK_INT(expect(s, "network.derp_degraded", "deployment", SEV_WARN, "codes=EDERP01"), 1);
+}
+
+TEST(advisor_network_relay_load)
+{
+    struct snapshot *s = steady();
+    s->servers[1].derp_bytes_per_s = 4.9e6; /* just under the 5 MB/s default */
+    s->servers[1].derp_clients = 200;
+    s->proxies[0].derp_bytes_per_s = 4.9e6;
+    struct advisor *a = fresh();
+    advisor_evaluate(a, s, NULL);
+    CHECK(find(s, "network.relay_load", NULL) == NULL);
+    advisor_free(a);
+    snapshot_unref(s);
+
+    s = steady();
+    s->servers[1].derp_bytes_per_s = 6e6;
+    s->servers[1].derp_clients = 200;
+    expect(s, "network.relay_load", "server/coder-1", SEV_WARN, "derp_bytes_per_s=6000000");
+    s = steady();
+    s->proxies[0].derp_bytes_per_s = 30e6;
+    expect(s, "network.relay_load", "proxy/eu", SEV_CRIT, "derp_bytes_per_s=30000000");
+}
+
+/* A week of relayed traffic averaging 400 kB/s over 5 days. */
+static int relay_stats(void *ctx, const char *series, double from, double to,
+                       struct advisor_series_stats *out)
+{
+    const double *span_h = ctx;
+    (void)from;
+    if (strcmp(series, "deployment/derp_bytes_per_s") != 0) {
+        return -1;
+    }
+    out->first = out->last = out->min = out->max = out->avg = 400e3;
+    out->first_t = to - *span_h * 3600;
+    out->last_t = to;
+    out->n = 500;
+    return 0;
+}
+
+TEST(advisor_network_relay_growth)
+{
+    double span_h = 120;
+    struct advisor_history h = {&span_h, relay_stats};
+    /* 1.1 MB/s: 2.75x the average, under the 3x default: quiet */
+    struct snapshot *s = steady();
+    s->deployment.derp_bytes_per_s = 1.1e6;
+    struct advisor *a = fresh();
+    advisor_evaluate(a, s, &h);
+    CHECK(find(s, "network.relay_growth", NULL) == NULL);
+    snapshot_unref(s);
+    /* 1.6 MB/s: 4x: fires, with the ratio in the message */
+    s = steady();
+    s->deployment.derp_bytes_per_s = 1.6e6;
+    advisor_evaluate(a, s, &h);
+    const struct finding *f = find(s, "network.relay_growth", "deployment");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->severity, SEV_WARN);
+        CHECK(strstr(f->message, "4.0x") != NULL);
+        CHECK(strstr(f->evidence, "avg=400000") != NULL);
+    }
+    snapshot_unref(s);
+    /* the same jump with only 30 minutes of history: no baseline, quiet */
+    span_h = 0.5;
+    s = steady();
+    s->deployment.derp_bytes_per_s = 1.6e6;
+    advisor_evaluate(a, s, &h);
+    CHECK(find(s, "network.relay_growth", NULL) == NULL);
+    snapshot_unref(s);
+    advisor_free(a);
+}
+
 TEST(advisor_since_and_events)
 {
     struct advisor *a = fresh();

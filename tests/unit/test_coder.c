@@ -399,7 +399,58 @@ TEST(coder_health_fixtures)
     CHECK_INT(coder_parse_health(s, body, strlen(body), &t, &e), 0);
     CHECK(has_code(s, "EDB01"));
     CHECK(!has_code(s, "EDERP01"));
+    /* a dismissed derp section says nothing about STUN or DERP */
+    CHECK_INT(s->deployment.stun_healthy, TRI_UNKNOWN);
+    CHECK_INT(s->deployment.derp_healthy, TRI_UNKNOWN);
     snapshot_unref(s);
+}
+
+/* The derp section's verdicts: the real report (all ok), ESTUN (clients
+ * cannot go direct), EDERP (relays degraded), older plain-string warnings,
+ * and a report without the section. */
+TEST(coder_health_stun_and_derp_verdicts)
+{
+    size_t n;
+    double t;
+    struct err e;
+    char *b = fixture("api/debug_health.json", &n);
+    struct snapshot *s = snapshot_new(0);
+    CHECK_INT(coder_parse_health(s, b, n, &t, &e), 0);
+    CHECK_INT(s->deployment.stun_healthy, TRI_TRUE);
+    CHECK_INT(s->deployment.derp_healthy, TRI_TRUE);
+    snapshot_unref(s);
+    free(b);
+    static const struct {
+        const char *derp;
+        enum tri stun, relay;
+    } cases[] = {
+        {"{\"severity\":\"warning\",\"dismissed\":false,\"error\":null,\"warnings\":[{\"code\":"
+         "\"ESTUN01\",\"message\":\"ESTUN01: No STUN servers are available.\"}]}",
+         TRI_FALSE, TRI_TRUE},
+        {"{\"severity\":\"warning\",\"warnings\":[{\"code\":\"EDERP01\",\"message\":\"x\"},"
+         "{\"code\":\"ESTUN02\",\"message\":\"y\"}]}",
+         TRI_FALSE, TRI_FALSE},
+        {"{\"severity\":\"warning\",\"warnings\":[\"EDERP02: Region is operational, but one "
+         "node is unhealthy\"]}",
+         TRI_TRUE, TRI_FALSE},
+        {"{\"severity\":\"error\",\"warnings\":[],\"error\":\"netcheck: context deadline\"}",
+         TRI_TRUE, TRI_FALSE},
+        {"{\"severity\":\"ok\",\"warnings\":[]}", TRI_TRUE, TRI_TRUE},
+        {NULL, TRI_UNKNOWN, TRI_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, "{\"severity\":\"warning\"%s%s}",
+                 cases[i].derp ? ",\"derp\":" : "", cases[i].derp ? cases[i].derp : "");
+        s = snapshot_new(0);
+        CHECK_INT(coder_parse_health(s, body, strlen(body), &t, &e), 0);
+        if (s->deployment.stun_healthy != cases[i].stun ||
+            s->deployment.derp_healthy != cases[i].relay) {
+            test_fail(__FILE__, __LINE__, "case %zu: stun %s derp %s", i,
+                      tri_name(s->deployment.stun_healthy), tri_name(s->deployment.derp_healthy));
+        }
+        snapshot_unref(s);
+    }
 }
 
 TEST(coder_stats_counts_entitlements_quota)

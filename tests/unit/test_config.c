@@ -570,3 +570,55 @@ TEST(prometheus_section_and_flags)
     CHECK_NEAR(l.cfg.prometheus_rate_window_s, 300, 0);
     unload(&l);
 }
+
+/* Proxies' metrics (NAME=URL or a bare URL, flags replacing the file's list)
+ * and the opt-in expvar reader; bad values name the flag or FILE:LINE. */
+TEST(proxy_metrics_and_derp_expvar)
+{
+    struct loaded l;
+    fresh();
+    write_file(".config/scaletop/config", "[metrics]\n"
+                                          "proxy_url = sydney=http://10.8.0.7:2112/metrics\n"
+                                          "proxy_url = http://tokyo-proxy.internal:2112/metrics\n"
+                                          "[coder]\n"
+                                          "derp_expvar = true\n");
+    load(&l, NULL, NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK_INT((int)l.cfg.nproxy_metrics_urls, 2);
+    if (l.cfg.nproxy_metrics_urls == 2) {
+        CHECK_STR(l.cfg.proxy_metrics_urls[0], "sydney=http://10.8.0.7:2112/metrics");
+        CHECK_STR(l.cfg.proxy_metrics_urls[1], "http://tokyo-proxy.internal:2112/metrics");
+    }
+    CHECK(l.cfg.derp_expvar);
+    char *d = describe(&l.cfg);
+    CHECK(strstr(d, "proxy metrics        sydney http://10.8.0.7:2112/metrics") != NULL);
+    CHECK(strstr(d, "derp expvar") != NULL);
+    free(d);
+    unload(&l);
+
+    load(&l, NULL, "--proxy-metrics", "eu=https://10.9.0.1:2112/metrics", NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK_INT((int)l.cfg.nproxy_metrics_urls, 1); /* the flags replace the file's list */
+    CHECK(l.cfg.derp_expvar);                     /* the file's switch stays on */
+    unload(&l);
+
+    fresh();
+    load(&l, NULL, "--derp-expvar", NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK(l.cfg.derp_expvar);
+    CHECK_INT((int)l.cfg.nproxy_metrics_urls, 0);
+    unload(&l);
+    load(&l, NULL, NULL);
+    CHECK(!l.cfg.derp_expvar); /* off unless asked for */
+    unload(&l);
+
+    load(&l, NULL, "--proxy-metrics", "sydney=ftp://x/metrics", NULL);
+    CHECK_INT(l.rc, -1);
+    CHECK(strstr(l.e.msg, "--proxy-metrics") != NULL);
+    unload(&l);
+    write_file(".config/scaletop/config", "[metrics]\nproxy_url = sydney\n");
+    load(&l, NULL, NULL);
+    CHECK_INT(l.rc, -1);
+    CHECK(strstr(l.e.msg, "config:2") != NULL);
+    unload(&l);
+}

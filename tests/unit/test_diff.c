@@ -83,7 +83,10 @@ TEST(diff_lists_exactly_the_changes)
     CHECK(find(d, "servers", "coder-2", NULL) &&
           find(d, "servers", "coder-2", NULL)->kind == CHANGE_REMOVED);
     CHECK(find(d, "servers", "coder-0", "restarted") != NULL);
-    const struct change *c = find(d, "servers", "coder-1", "db_latency_ms");
+    const struct change *c = find(d, "servers", "coder-0", "restarted");
+    CHECK(c && strcmp(c->from, "1970-01-01T00:16:40Z") == 0 &&
+          strcmp(c->to, "1970-01-01T00:25:00Z") == 0);
+    c = find(d, "servers", "coder-1", "db_latency_ms");
     CHECK(c && c->delta == 12);
     c = find(d, "daemons", "prov-a", "status");
     CHECK(c && strcmp(c->from, "idle") == 0 && strcmp(c->to, "offline") == 0);

@@ -758,3 +758,108 @@ TEST(discovery_when_no_metrics_url)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);
 }
+
+/* The DERP relay of a newer replica and of a workspace proxy: per-replica
+ * local clients (not the mesh-wide total), connections, mesh forwarding and
+ * drops as rates, the source named, the deployment's totals; a replica whose
+ * exposition lacks the families (an older build) stays unknown, not 0. */
+static const char derp_t0[] = "# TYPE coder_derp_server_clients gauge\n"
+                              "coder_derp_server_clients 810\n"
+                              "coder_derp_server_clients_local 270\n"
+                              "coder_derp_server_connections 272\n"
+                              "coder_derp_server_bytes_received_total 5000\n"
+                              "coder_derp_server_bytes_sent_total 5000\n"
+                              "coder_derp_server_packets_forwarded_in_total 100\n"
+                              "coder_derp_server_packets_forwarded_out_total 100\n"
+                              "coder_derp_server_packets_dropped_total 7\n";
+static const char derp_t1[] = "# TYPE coder_derp_server_clients gauge\n"
+                              "coder_derp_server_clients 812\n"
+                              "coder_derp_server_clients_local 271\n"
+                              "coder_derp_server_connections 273\n"
+                              "coder_derp_server_bytes_received_total 8000\n"
+                              "coder_derp_server_bytes_sent_total 11000\n"
+                              "coder_derp_server_packets_forwarded_in_total 130\n"
+                              "coder_derp_server_packets_forwarded_out_total 160\n"
+                              "coder_derp_server_packets_dropped_total 13\n";
+
+TEST(metrics_derp_relay_of_replicas_and_proxies)
+{
+    struct srv a, old, px, px2;
+    srv_start(&a, 0);
+    srv_start(&old, 0);
+    srv_start(&px, 0);
+    srv_start(&px2, 0);
+    srv_set_body(&a, derp_t0);
+    srv_set_body(&old, "# TYPE go_goroutines gauge\ngo_goroutines 10\n");
+    srv_set_body(&px, derp_t0);
+    srv_set_body(&px2, derp_t0);
+    struct config cfg;
+    cfg_init(&cfg);
+    cfg.metrics_urls[0] = url_for(&a, "127.0.0.1");
+    cfg.metrics_urls[1] = url_for(&old, "localhost"); /* another host, same listener */
+    cfg.nmetrics_urls = 2;
+    char *pu = url_for(&px, "127.0.0.1");
+    cfg.proxy_metrics_urls[0] = malloc(160);
+    snprintf(cfg.proxy_metrics_urls[0], 160, "sydney=%s", pu);
+    cfg.proxy_metrics_urls[1] = url_for(&px2, "localhost"); /* bare: by the proxy URL's host */
+    cfg.nproxy_metrics_urls = 2;
+    void *ms = metrics_source_ops.create(&cfg);
+    void *ps = proxymetrics_source_ops.create(&cfg);
+    CHECK(ms != NULL && ps != NULL);
+    struct snapshot *snap = NULL;
+    for (int round = 0; round < 2 && ms && ps; round++) {
+        if (round == 1) {
+            srv_set_body(&a, derp_t1);
+            srv_set_body(&px, derp_t1);
+            srv_set_body(&px2, derp_t1);
+        }
+        snapshot_unref(snap);
+        snap = snapshot_new(200 + 3 * round);
+        struct proxy *x = snapshot_add_proxy(snap);
+        x->name = snapshot_str(snap, "sydney");
+        x->url = snapshot_str(snap, "https://sydney.example.com");
+        x = snapshot_add_proxy(snap);
+        x->name = snapshot_str(snap, "tokyo");
+        x->url = snapshot_str(snap, "http://localhost:1234");
+        metrics_source_ops.poll(ms, snap, 200 + 3 * round);
+        proxymetrics_source_ops.poll(ps, snap, 200 + 3 * round);
+    }
+    if (snap) {
+        CHECK_INT(snap->nservers, 2);
+        const struct server *sv = &snap->servers[0];
+        CHECK_NEAR(sv->derp_clients, 271, 0); /* local, not the mesh-wide 812 */
+        CHECK_NEAR(sv->derp_connections, 273, 0);
+        CHECK_NEAR(sv->derp_bytes_per_s, (19000 - 10000) / 3.0, 1e-9);
+        CHECK_NEAR(sv->derp_packets_forwarded_per_s, (290 - 200) / 3.0, 1e-9);
+        CHECK_NEAR(sv->derp_packets_dropped_per_s, 2, 1e-9);
+        CHECK_STR(sv->derp_source, "metrics");
+        const struct server *o = &snap->servers[1];
+        CHECK_STR(o->hostname, "localhost");
+        CHECK_NEAR(o->goroutines, 10, 0); /* its scrape worked: only DERP is missing */
+        CHECK(isnan(o->derp_clients) && isnan(o->derp_bytes_per_s) && isnan(o->derp_connections));
+        CHECK(o->derp_source == NULL);
+        CHECK_INT(snap->nproxies, 2);
+        for (size_t i = 0; i < 2; i++) {
+            const struct proxy *x = &snap->proxies[i];
+            CHECK_NEAR(x->derp_clients, 271, 0);
+            CHECK_NEAR(x->derp_bytes_per_s, 3000, 1e-9);
+            CHECK_NEAR(x->derp_packets_dropped_per_s, 2, 1e-9);
+            CHECK(x->metrics_target != NULL);
+        }
+        CHECK_NEAR(snap->deployment.derp_clients, 3 * 271, 0);
+        CHECK_NEAR(snap->deployment.derp_bytes_per_s, 3 * 3000, 1e-9);
+        CHECK(snapshot_find_source(snap, "proxy-metrics sydney") != NULL);
+    }
+    snapshot_unref(snap);
+    metrics_source_ops.destroy(ms);
+    proxymetrics_source_ops.destroy(ps);
+    srv_stop(&a);
+    srv_stop(&old);
+    srv_stop(&px);
+    srv_stop(&px2);
+    free(cfg.metrics_urls[0]);
+    free(cfg.metrics_urls[1]);
+    free(cfg.proxy_metrics_urls[0]);
+    free(cfg.proxy_metrics_urls[1]);
+    free(pu);
+}

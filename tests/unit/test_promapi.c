@@ -155,6 +155,14 @@ TEST(series_promql_mapping)
     CHECK_STR(q, "sum by (instance) (rate(process_cpu_seconds_total{instance=\"a:1\"}[31s]))");
     /* the replica's own database ping is not a Prometheus metric */
     CHECK_INT(promapi_series_promql("server/coder-1/db_latency_ms", "", 60, q, sizeof q), -1);
+    /* the relay's bytes: both counters, each in its own rate() (a regex over
+     * names inside rate() gives duplicate label sets) */
+    CHECK_INT(promapi_series_promql("server/coder-1/derp_bytes_per_s", "instance=\"a:1\"", 60, q,
+                                    sizeof q),
+              0);
+    CHECK_STR(q, "sum by (instance) (rate(coder_derp_server_bytes_received_total{instance=\"a:1\"}"
+                 "[60s])) + on (instance) sum by (instance) "
+                 "(rate(coder_derp_server_bytes_sent_total{instance=\"a:1\"}[60s]))");
     CHECK_INT(promapi_series_promql("queue/coder//pending", "", 60, q, sizeof q), -1);
     CHECK_INT(promapi_series_promql("server/api_p95_ms", "", 60, q, sizeof q), -1);
 }

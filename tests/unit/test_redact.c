@@ -98,3 +98,30 @@ TEST(redact_pseudonym_never_rewritten)
     snapshot_unref(s);
     redact_free(r);
 }
+
+/* Source names are scaletop's own words plus, at most, a target: an
+ * organization called "coder" (Coder's default) is redacted where it names
+ * the organization, not inside "coder-api" or "coderd". */
+TEST(redact_keeps_scaletops_own_source_names)
+{
+    struct redact *r = redact_new();
+    struct snapshot *s = snapshot_new(0);
+    struct queue *q = snapshot_add_queue(s);
+    q->organization = snapshot_str(s, "coder");
+    struct server *sv = snapshot_add_server(s);
+    sv->hostname = snapshot_str(s, "coder-7f9c");
+    sv->metrics_target = snapshot_str(s, "10.0.1.11:2112");
+    snapshot_add_source(s, "coder-api", "coder");
+    snapshot_add_source(s, "metrics 10.0.1.11:2112", "metrics");
+    struct source_state *src =
+        snapshot_add_source(s, "provisioner-metrics coder-7f9c:2112", "provisioner-metrics");
+    src->error = snapshot_str(s, "coder-7f9c:2112: connection refused");
+    redact_snapshot(r, s);
+    CHECK_STR(s->sources[0].name, "coder-api");
+    CHECK_STR(s->sources[1].name, "metrics host-2");
+    CHECK_STR(s->sources[2].name, "provisioner-metrics host-1:2112");
+    CHECK_STR(s->sources[2].error, "host-1:2112: connection refused");
+    CHECK_STR(s->provisioners.queues[0].organization, "org-1");
+    snapshot_unref(s);
+    redact_free(r);
+}

@@ -258,10 +258,42 @@ TEST(store_rollups_and_tier_choice)
     CHECK(store_series_range(st, "postgres/tps", T0, T0 + 3 * 3600, 100, out, &tier, &e) == 0);
     CHECK_INT(tier, STORE_TIER_1M);
     CHECK(isfinite(out[0]) && isfinite(out[99]));
-    /* 30 days over 200 columns: hour rows; the recorded hours only */
-    CHECK(store_series_range(st, "postgres/tps", T0, T0 + 30 * 86400, 200, out, &tier, &e) == 0);
+    /* 15 days over 200 columns: hour rows; the recorded hours only */
+    CHECK(store_series_range(st, "postgres/tps", T0, T0 + 15 * 86400, 200, out, &tier, &e) == 0);
     CHECK_INT(tier, STORE_TIER_1H);
     CHECK(isfinite(out[0]));
+    CHECK(isnan(out[100]));
+    /* the 6-hour row over the three closed hours: their counts, the
+     * count-weighted average, the extremes and the last hour's last value */
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count FROM rollup_6h WHERE t = %.0f AND series_id = id) * 100000 +"
+             " (SELECT count(*) FROM rollup_6h WHERE series_id = id)"
+             " FROM (SELECT id FROM series WHERE name = 'postgres/tps')",
+             T0);
+    CHECK_INT(sql_int(path, sql), 1080 * 100000 + 1); /* 3 hours x 360 samples, one row */
+    char sql6[1024];
+    snprintf(sql6, sizeof sql6,
+             "SELECT (r6.avg - (SELECT sum(avg * count) / sum(count) FROM rollup_1h r1"
+             "  WHERE r1.series_id = id)) * 1e9 + (r6.min - (SELECT min(min) FROM rollup_1h r1"
+             "  WHERE r1.series_id = id)) + (r6.max - (SELECT max(max) FROM rollup_1h r1"
+             "  WHERE r1.series_id = id)) + (r6.last - (SELECT last FROM rollup_1h r1"
+             "  WHERE r1.series_id = id ORDER BY t DESC LIMIT 1))"
+             " FROM rollup_6h r6, (SELECT id FROM series WHERE name = 'postgres/tps')"
+             " WHERE r6.series_id = id AND r6.t = %.0f",
+             T0);
+    CHECK_INT(sql_int(path, sql6), 0);
+    /* a year over 200 columns: 6-hour rows (the hour tier would give 44
+     * rows per column) */
+    CHECK(store_series_range(st, "postgres/tps", T0, T0 + 365 * 86400, 200, out, &tier, &e) == 0);
+    CHECK_INT(tier, STORE_TIER_6H);
+    CHECK(isfinite(out[0]));
+    /* column 0 (1.8 days) holds the 6-hour row, weighted by its count, and
+     * the open window's raw samples: the mean of every sample recorded */
+    double all = 0;
+    for (unsigned i = 0; i < n; i++) {
+        all += i % 97;
+    }
+    CHECK_NEAR(out[0], all / n, 1e-9);
     CHECK(isnan(out[100]));
     /* the open window (journal only) reads the same way */
     double tl = T0 + 10.0 * (n - 1);
@@ -382,6 +414,45 @@ TEST(store_migrates_v1_file)
     }
     CHECK_INT(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     store_close(st);
+    free(path);
+    rmdir_all(dir);
+}
+
+/* A version-2 file (no 6-hour tier) gains 6-hour rows derived from its hour
+ * rows when a recorder opens it, so months-long sparklines of old history
+ * stay cheap. */
+TEST(store_migrates_v2_file_to_6h_tier)
+{
+    char *dir = tmpdir(), *path = join(dir, "h.db");
+    struct err e = {""};
+    CHECK(store_create_at_version(path, 2, &e) == 0);
+    char sql[256];
+    for (int h = 0; h < 8; h++) { /* hours 0..7: two 6-hour rows */
+        snprintf(sql, sizeof sql, "INSERT INTO rollup_1h VALUES(7, %.0f, %d, %d, %d, %d, 360)",
+                 T0 + 3600.0 * h, h, h + 10, h + 5, h + 9);
+        sql_int(path, sql);
+    }
+    CHECK_INT(sql_int(path, "SELECT count(*) FROM rollup_1h"), 8);
+    struct store *st = open_rec(path, 720);
+    CHECK(st != NULL);
+    store_close(st);
+    CHECK_INT(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    CHECK_INT(sql_int(path, "SELECT count(*) FROM rollup_6h WHERE series_id = 7"), 2);
+    snprintf(sql, sizeof sql,
+             "SELECT min || ',' || max || ',' || avg || ',' || last || ',' || count"
+             " FROM rollup_6h WHERE t = %.0f",
+             T0);
+    char *row = sql_text(path, sql);
+    CHECK_STR(row, "0.0,15.0,7.5,14.0,2160"); /* hours 0..5: avg of 5..10 */
+    free(row);
+    snprintf(sql, sizeof sql,
+             "SELECT min || ',' || max || ',' || avg || ',' || last || ',' || count"
+             " FROM rollup_6h WHERE t = %.0f",
+             T0 + 6 * 3600);
+    row = sql_text(path, sql);
+    CHECK_STR(row, "6.0,17.0,11.5,16.0,720");
+    free(row);
+    CHECK_INT(sql_int(path, "SELECT value FROM meta WHERE key = 'oldest_6h'"), (int64_t)T0);
     free(path);
     rmdir_all(dir);
 }

@@ -181,6 +181,8 @@ TEST(journal_round_trip)
     CHECK((double)total / (double)samples < 3.5);
     uint8_t junk[] = {0x01, 0x7f, 0xff};
     CHECK(journal_decode(junk, sizeof junk, dec_prev, nser, out, nser) == (size_t)-1);
+    /* An empty row, as SQLite hands it over (NULL): no entries, no UB. */
+    CHECK(journal_decode(NULL, 0, dec_prev, nser, out, nser) == 0);
     free(enc_prev);
     free(dec_prev);
     free(in);

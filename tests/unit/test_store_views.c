@@ -1,12 +1,16 @@
 /* The store behind the series_source and advisor_history interfaces: what
  * the panes' sparklines and the advisor's trend rules read. */
+#include "backend/advisor.h"
 #include "backend/store_views.h"
 #include "tests/lib/fixsnap.h"
 #include "tests/lib/test.h"
 #include "tui/doc.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 TEST(store_views_series_and_stats)
@@ -99,6 +103,56 @@ TEST(store_views_every_named_series_is_recorded)
     CHECK(checked >= 10);
     doc_free(d);
     snapshot_unref(s);
+    store_close(st);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* The relay growth rule reads the deployment's recorded relay total under
+ * the name the store gives it: two hours at 400 kB/s, then a jump to 2 MB/s
+ * (5x) fires network.relay_growth, 1 MB/s (2.5x) does not. */
+TEST(store_views_relay_growth_from_recorded_history)
+{
+    char dir[] = "/tmp/scaletop-views.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/h.db", dir);
+    struct err e = {{0}};
+    struct store *st = store_open(path, STORE_RECORD, NULL, &e);
+    CHECK(st != NULL);
+    if (!st) {
+        return;
+    }
+    double t0 = 1795740000;
+    for (int i = 0; i <= 120; i++) {
+        struct snapshot *s = snapshot_new(t0 + 60.0 * i);
+        s->deployment.derp_bytes_per_s = 400e3;
+        CHECK_INT(store_append(st, s, &e), 0);
+        snapshot_unref(s);
+    }
+    struct advisor_history h = store_advisor_history(st);
+    struct advisor_thresholds t;
+    advisor_thresholds_default(&t);
+    struct advisor *a = advisor_new(&t);
+    static const struct {
+        double now;
+        bool fires;
+    } cases[] = {{2e6, true}, {1e6, false}};
+    for (size_t c = 0; c < 2; c++) {
+        struct snapshot *s = snapshot_new(t0 + 60.0 * 121);
+        s->deployment.derp_bytes_per_s = cases[c].now;
+        advisor_evaluate(a, s, &h);
+        bool fired = false;
+        for (size_t i = 0; i < s->nfindings; i++) {
+            fired = fired || strcmp(s->findings[i].rule, "network.relay_growth") == 0;
+        }
+        if (fired != cases[c].fires) {
+            test_fail(__FILE__, __LINE__, "relay %.0f B/s: fired=%d", cases[c].now, fired);
+        }
+        snapshot_unref(s);
+    }
+    advisor_free(a);
     store_close(st);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
