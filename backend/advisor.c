@@ -99,6 +99,9 @@ static const struct threshold_row thresholds[] = {
     {{"derp_relay_growth_min_bytes_per_s", 1e6, "bytes/s",
       "relayed traffic below which growth is not reported"},
      T(derp_relay_growth_min_bytes_per_s)},
+    {{"provisioner_queue_wait_target_s", 30, "s",
+      "p95 queue wait that daemons_needed is sized for (docs/provisioners.md)"},
+     T(provisioner_queue_wait_target_s)},
 };
 
 #define NTHRESHOLDS (sizeof thresholds / sizeof *thresholds)
@@ -144,6 +147,11 @@ static const struct advisor_rule_info rules[] = {
      "Daemons should run the coderd version"},
     {"provisioners.build_failures", "Workspace build failures",
      "Alert CoderdWorkspaceBuildFailures (>2 notify, >5 warning, >10 critical in 10 min)"},
+    {"provisioners.daemons_short", "A tag set needs more provisioner daemons than it has",
+     "Guide: \"the maximum number of simultaneous builds ... is equal to the number of "
+     "provisioner daemon instances within a tagged deployment\""},
+    {"provisioners.stopped_mid_build", "A provisioner daemon stopped while running a build",
+     "Guide: \"SIGINT will cancel the current job, which will result in a failed build\""},
     {"postgres.down", "PostgreSQL is down", "Alert PostgresDown"},
     {"postgres.connections", "PostgreSQL connections near the usable maximum",
      "Alert PostgresConnectionsRunningLow"},
@@ -451,6 +459,41 @@ static void rules_servers(struct eval *ev)
     }
 }
 
+/* Tag sets whose estimated need exceeds their online daemons, and daemons
+ * that went away in the middle of a build (backend/provsize.h). */
+static void rules_sizing(struct eval *ev)
+{
+    const struct advisor_thresholds *t = &ev->a->t;
+    const struct provisioners *p = &ev->s->provisioners;
+    char tags[256], entity[400];
+    for (size_t i = 0; i < p->nqueues; i++) {
+        const struct queue *q = &p->queues[i];
+        double have = isnan(q->daemons) ? 0 : q->daemons;
+        if (isnan(q->daemons_needed) || !(q->daemons_needed > have)) {
+            continue;
+        }
+        tagset_format(tags, sizeof tags, &q->tags, ",", "untagged");
+        snprintf(entity, sizeof entity, "queue/%s/%s", q->organization ? q->organization : "?",
+                 tags);
+        /* At or past the load the daemons can carry, the queue grows without end. */
+        enum severity sev = q->load >= have ? SEV_CRIT : SEV_WARN;
+        add(ev, "provisioners.daemons_short", sev, entity,
+            "Run %.0f provisioner daemons for these tags (have %.0f) to keep the p95 queue wait "
+            "under %.0f s | needed=%.0f daemons=%.0f load=%.2f arrivals_per_h=%.1f "
+            "build_mean_s=%.0f window_s=%.0f",
+            q->daemons_needed, have, t->provisioner_queue_wait_target_s, q->daemons_needed, have,
+            q->load, q->arrivals_per_s * 3600, q->build_mean_s, q->sizing_window_s);
+    }
+    for (size_t i = 0; i < p->nstopped; i++) {
+        const struct stopped_daemon *d = &p->stopped[i];
+        snprintf(entity, sizeof entity, "daemon/%s", d->name ? d->name : d->id ? d->id : "?");
+        add(ev, "provisioners.stopped_mid_build", SEV_WARN, entity,
+            "A daemon stopped during a build: stop daemons with SIGHUP and let the autoscaler "
+            "wait for builds to finish | job=%s how=%s job_now=%s",
+            d->job ? d->job : "?", d->how ? d->how : "?", d->job_status ? d->job_status : "ended");
+    }
+}
+
 static void rules_provisioners(struct eval *ev)
 {
     const struct advisor_thresholds *t = &ev->a->t;
@@ -524,6 +567,7 @@ static void rules_provisioners(struct eval *ev)
                 differ, example, d->version);
         }
     }
+    rules_sizing(ev);
     double failed_10m = d->builds_failed_per_h / 6.0;
     enum severity sev = level(failed_10m, t->build_failures_warn, t->build_failures_crit);
     if (!sev && failed_10m > t->build_failures_info) {

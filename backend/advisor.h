@@ -55,6 +55,7 @@ struct advisor_thresholds {
     /* relayed traffic now vs its 7-day average (deployment total) */
     double derp_relay_growth_factor;
     double derp_relay_growth_min_bytes_per_s; /* below this, growth is noise */
+    double provisioner_queue_wait_target_s;   /* p95 queue wait the daemons should keep */
 };
 
 /* One threshold's name, default and description, for docs and --help. */

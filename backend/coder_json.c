@@ -507,6 +507,9 @@ int coder_parse_daemons(struct snapshot *s, const char *org, const char *body, s
         d->api_version = sstr(s, o, "api_version");
         json_t *cj = json_object_get(o, "current_job");
         d->current_job = json_is_object(cj) ? sstr(s, cj, "id") : NULL;
+        json_t *pj = json_object_get(o, "previous_job");
+        d->previous_job = json_is_object(pj) ? sstr(s, pj, "id") : NULL;
+        d->previous_job_status = json_is_object(pj) ? sstr(s, pj, "status") : NULL;
         d->created_at = coder_parse_time(jstr(o, "created_at"));
         d->last_seen_at = coder_parse_time(jstr(o, "last_seen_at"));
         d->builtin = provq_is_builtin(jstr(o, "key_id"), jstr(o, "key_name"), jstr(o, "name"),

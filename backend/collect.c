@@ -19,6 +19,7 @@
 #include "backend/collect.h"
 
 #include "backend/advisor.h"
+#include "backend/provsize.h"
 
 #include "backend/xalloc.h"
 
@@ -82,6 +83,8 @@ struct collect {
     void *sink_ctx;
     struct advisor *advisor; /* findings on every cycle; poller thread only */
     struct advisor_history history;
+    struct provsize *provsize; /* sizing and stopped daemons; poller thread only */
+    double queue_wait_target_s;
 };
 
 /* Kinds that read what the Coder API poller wrote: polled in order, together. */
@@ -183,6 +186,8 @@ struct collect *collect_new(const struct config *cfg, const struct source_ops *c
         advisor_thresholds_default(&t);
     }
     c->advisor = advisor_new(&t);
+    c->provsize = provsize_new();
+    c->queue_wait_target_s = t.provisioner_queue_wait_target_s;
     c->states = xcalloc(nops ? nops : 1, sizeof *c->states);
     pthread_mutex_init(&c->mu, NULL);
     cond_init_monotonic(&c->cond);
@@ -392,6 +397,8 @@ static void merge_provisioners(struct snapshot *d, const struct provisioners *p)
         t->version = S(s->version);
         t->api_version = S(s->api_version);
         t->current_job = S(s->current_job);
+        t->previous_job = S(s->previous_job);
+        t->previous_job_status = S(s->previous_job_status);
     }
     for (size_t i = 0; i < p->nqueues; i++) {
         const struct queue *s = &p->queues[i];
@@ -727,6 +734,8 @@ struct snapshot *collect_cycle(struct collect *c)
         track_sources(c, snap, from, (int)i);
     }
     add_disabled(c, snap);
+    provsize_update(c->provsize, snap, c->history.stats ? &c->history : NULL,
+                    c->queue_wait_target_s);
     advisor_evaluate(c->advisor, snap, c->history.stats ? &c->history : NULL);
     return snap;
 }
@@ -897,6 +906,7 @@ void collect_free(struct collect *c)
         free(c->seen[i].kind);
     }
     advisor_free(c->advisor);
+    provsize_free(c->provsize);
     snapshot_unref(c->latest);
     if (c->wake[0] >= 0) {
         close(c->wake[0]);

@@ -243,6 +243,11 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
         learn(r, K_ORG, p->queues[i].organization);
         learn_tags(r, &p->queues[i].tags);
     }
+    for (size_t i = 0; i < p->nstopped; i++) { /* a daemon gone from the list */
+        learn(r, K_HOST, p->stopped[i].name);
+        learn(r, K_ORG, p->stopped[i].organization);
+        learn_tags(r, &p->stopped[i].tags);
+    }
     for (size_t i = 0; i < s->nproxies; i++) {
         learn(r, K_URL, s->proxies[i].url);
         learn(r, K_NAME, s->proxies[i].name);
@@ -297,6 +302,12 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
     for (size_t i = 0; i < p->nunrunnable; i++) {
         rewrite(r, s, &p->unrunnable[i].organization);
         rewrite_tags(r, s, &p->unrunnable[i].tags);
+    }
+    for (size_t i = 0; i < p->nstopped; i++) {
+        rewrite(r, s, &p->stopped[i].id);
+        rewrite(r, s, &p->stopped[i].name);
+        rewrite(r, s, &p->stopped[i].organization);
+        rewrite_tags(r, s, &p->stopped[i].tags);
     }
     for (size_t i = 0; i < s->nproxies; i++) {
         struct proxy *x = &s->proxies[i];

@@ -103,6 +103,7 @@ void snapshot_unref(struct snapshot *s)
     free(s->provisioners.queues);
     free(s->provisioners.jobs);
     free(s->provisioners.unrunnable);
+    free(s->provisioners.stopped);
     free(s->postgres.replication);
     free(s->postgres.lock_waits);
     free(s->proxies);
@@ -179,6 +180,8 @@ struct queue *snapshot_add_queue(struct snapshot *s)
     struct queue *q = APPEND(s, p->queues, p->nqueues, s->cap_queues);
     q->pending = q->running = q->daemons = q->idle = q->offline = NAN;
     q->oldest_pending_s = q->wait_p95_s = q->build_p95_s = NAN;
+    q->wait_p95_1h_s = q->wait_p95_1d_s = q->peak_running_1h = q->peak_running_1d = NAN;
+    q->arrivals_per_s = q->build_mean_s = q->load = q->sizing_window_s = q->daemons_needed = NAN;
     return q;
 }
 
@@ -276,6 +279,14 @@ struct node_load *snapshot_add_node_load(struct snapshot *s)
     n->workspace_cpu_usage_cores = n->workspace_memory_usage_bytes = NAN;
     n->coderd = n->postgres = n->proxies = n->provisioners = NAN;
     return n;
+}
+
+struct stopped_daemon *snapshot_add_stopped_daemon(struct snapshot *s)
+{
+    struct provisioners *p = &s->provisioners;
+    struct stopped_daemon *d = APPEND(s, p->stopped, p->nstopped, s->cap_stopped);
+    d->detected_at = d->last_seen_at = NAN;
+    return d;
 }
 
 struct source_state *snapshot_find_source(const struct snapshot *s, const char *name)

@@ -135,7 +135,9 @@ struct daemon {
     const char *api_version;
     const char *current_job; /* job id or NULL */
     double created_at, last_seen_at;
-    bool builtin; /* runs inside coderd */
+    bool builtin;                    /* runs inside coderd */
+    const char *previous_job;        /* the last job it ran, NULL if none or not reported */
+    const char *previous_job_status; /* that job's status as the API said it */
 };
 
 struct queue {
@@ -147,6 +149,16 @@ struct queue {
     double offline;
     double oldest_pending_s; /* NAN when nothing pending */
     double wait_p95_s, build_p95_s;
+    /* Sizing (backend/provsize.h, docs/provisioners.md), NAN when unknown
+     * ("not enough history"): queue wait p95 over the last hour and day,
+     * peak running builds, the arrival rate, mean build time and offered
+     * load over the last hour, the seconds of it actually observed, and
+     * the daemons that would keep the p95 wait under the target. */
+    double wait_p95_1h_s, wait_p95_1d_s;
+    double peak_running_1h, peak_running_1d;
+    double arrivals_per_s, build_mean_s, load;
+    double sizing_window_s;
+    double daemons_needed;
 };
 
 struct job {
@@ -162,6 +174,20 @@ struct job {
     const char *reason; /* for unrunnable jobs: "no_matching_daemon" | "matching_daemons_offline" */
 };
 
+/* A daemon seen busy that went offline or vanished by the next poll. */
+struct stopped_daemon {
+    const char *id;
+    const char *name;
+    const char *organization;
+    struct tagset tags;
+    const char *job;        /* the job it was running */
+    const char *job_status; /* that job: "running"/"pending" if still listed, else what the
+                               daemon's previous_job says ("failed", "canceled"), else NULL */
+    const char *how;        /* "offline" | "gone" */
+    double detected_at;     /* snapshot time of the poll that saw it */
+    double last_seen_at;
+};
+
 struct provisioners {
     struct daemon *daemons;
     size_t ndaemons;
@@ -171,6 +197,8 @@ struct provisioners {
     size_t njobs;
     struct job *unrunnable;
     size_t nunrunnable;
+    struct stopped_daemon *stopped; /* stopped mid-build within the last hour */
+    size_t nstopped;
 };
 
 struct pg_replication {
@@ -355,6 +383,7 @@ struct snapshot {
         cap_namespaces, cap_coder_quota, cap_soft_limits, cap_findings, cap_events, cap_replication,
         cap_lock_waits;
     size_t cap_node_loads;
+    size_t cap_stopped;
 };
 
 /* A new, empty snapshot at `time` with every number unknown; refcount 1.
@@ -391,6 +420,7 @@ struct event *snapshot_add_event(struct snapshot *s);
 struct pg_replication *snapshot_add_pg_replication(struct snapshot *s);
 struct pg_lock_wait *snapshot_add_pg_lock_wait(struct snapshot *s);
 struct node_load *snapshot_add_node_load(struct snapshot *s);
+struct stopped_daemon *snapshot_add_stopped_daemon(struct snapshot *s);
 
 /* Finds a source by name; NULL if absent. */
 struct source_state *snapshot_find_source(const struct snapshot *s, const char *name);

@@ -216,6 +216,8 @@ static json_t *provisioners(const struct provisioners *p)
         SET(x, "version", str(d->version));
         SET(x, "api_version", str(d->api_version));
         SET(x, "current_job", str(d->current_job));
+        SET(x, "previous_job", str(d->previous_job));
+        SET(x, "previous_job_status", str(d->previous_job_status));
         SET(x, "created_at", timev(d->created_at));
         SET(x, "last_seen_at", timev(d->last_seen_at));
         SET(x, "builtin", json_boolean(d->builtin));
@@ -236,6 +238,15 @@ static json_t *provisioners(const struct provisioners *p)
         SET(x, "oldest_pending_s", num(q->oldest_pending_s));
         SET(x, "wait_p95_s", num(q->wait_p95_s));
         SET(x, "build_p95_s", num(q->build_p95_s));
+        SET(x, "wait_p95_1h_s", num(q->wait_p95_1h_s));
+        SET(x, "wait_p95_1d_s", num(q->wait_p95_1d_s));
+        SET(x, "peak_running_1h", num(q->peak_running_1h));
+        SET(x, "peak_running_1d", num(q->peak_running_1d));
+        SET(x, "arrivals_per_s", num(q->arrivals_per_s));
+        SET(x, "build_mean_s", num(q->build_mean_s));
+        SET(x, "load", num(q->load));
+        SET(x, "sizing_window_s", num(q->sizing_window_s));
+        SET(x, "daemons_needed", num(q->daemons_needed));
         json_array_append_new(a, x);
     }
     SET(o, "queues", a);
@@ -249,6 +260,22 @@ static json_t *provisioners(const struct provisioners *p)
         json_array_append_new(a, job(&p->jobs[i]));
     }
     SET(o, "jobs", a);
+    a = json_array();
+    for (size_t i = 0; i < p->nstopped; i++) {
+        const struct stopped_daemon *d = &p->stopped[i];
+        json_t *x = json_object();
+        SET(x, "id", str(d->id));
+        SET(x, "name", str(d->name));
+        SET(x, "organization", str(d->organization));
+        SET(x, "tags", tags(&d->tags));
+        SET(x, "job", str(d->job));
+        SET(x, "job_status", str(d->job_status));
+        SET(x, "how", str(d->how));
+        SET(x, "detected_at", timev(d->detected_at));
+        SET(x, "last_seen_at", timev(d->last_seen_at));
+        json_array_append_new(a, x);
+    }
+    SET(o, "stopped_mid_build", a);
     return o;
 }
 

@@ -190,6 +190,8 @@ static void read_provisioners(struct snapshot *s, json_t *p)
         d->version = str(s, o, "version");
         d->api_version = str(s, o, "api_version");
         d->current_job = str(s, o, "current_job");
+        d->previous_job = str(s, o, "previous_job");
+        d->previous_job_status = str(s, o, "previous_job_status");
         d->created_at = tim(o, "created_at");
         d->last_seen_at = tim(o, "last_seen_at");
         d->builtin = json_is_true(json_object_get(o, "builtin"));
@@ -210,6 +212,15 @@ static void read_provisioners(struct snapshot *s, json_t *p)
         q->oldest_pending_s = num(o, "oldest_pending_s");
         q->wait_p95_s = num(o, "wait_p95_s");
         q->build_p95_s = num(o, "build_p95_s");
+        q->wait_p95_1h_s = num(o, "wait_p95_1h_s");
+        q->wait_p95_1d_s = num(o, "wait_p95_1d_s");
+        q->peak_running_1h = num(o, "peak_running_1h");
+        q->peak_running_1d = num(o, "peak_running_1d");
+        q->arrivals_per_s = num(o, "arrivals_per_s");
+        q->build_mean_s = num(o, "build_mean_s");
+        q->load = num(o, "load");
+        q->sizing_window_s = num(o, "sizing_window_s");
+        q->daemons_needed = num(o, "daemons_needed");
     }
     json_array_foreach(json_object_get(p, "jobs"), i, o)
     {
@@ -224,6 +235,22 @@ static void read_provisioners(struct snapshot *s, json_t *p)
             continue;
         }
         read_job(s, snapshot_add_unrunnable(s), o);
+    }
+    json_array_foreach(json_object_get(p, "stopped_mid_build"), i, o)
+    {
+        if (!json_is_object(o)) {
+            continue;
+        }
+        struct stopped_daemon *d = snapshot_add_stopped_daemon(s);
+        d->id = str(s, o, "id");
+        d->name = str(s, o, "name");
+        d->organization = str(s, o, "organization");
+        d->tags = tags(s, o);
+        d->job = str(s, o, "job");
+        d->job_status = str(s, o, "job_status");
+        d->how = str(s, o, "how");
+        d->detected_at = tim(o, "detected_at");
+        d->last_seen_at = tim(o, "last_seen_at");
     }
 }
 

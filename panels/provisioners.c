@@ -1,7 +1,8 @@
 /*
  * The Provisioners pane: the build queue of each tag set (pending, running,
- * daemons that can take it, idle, offline, oldest pending, wait p95), the
- * jobs no online daemon can take and why, a warning when provisioners run
+ * daemons that can take it, the daemons its demand needs, idle, offline,
+ * oldest pending, wait p95), the jobs no online daemon can take and why,
+ * the daemons that stopped mid-build, a warning when provisioners run
  * inside coderd, and the daemons. Rows of the queue table and the daemon
  * table are selectable, in that order; Enter opens a queue's or a daemon's
  * detail. Draws only inside its rectangle.
@@ -12,13 +13,14 @@
 #include "panels/ptab.h"
 
 #include "backend/fmt.h"
+#include "backend/provsize.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const help[] = {
-    "Provisioners: build queues per tag set, jobs no daemon can take, daemons.",
+    "Provisioners: queues and daemons needed per tag set, stuck jobs, daemons.",
     "Provisioners: select a queue or daemon, Enter its detail, / s",
     NULL,
 };
@@ -29,6 +31,7 @@ enum {
     Q_PENDING,
     Q_RUNNING,
     Q_DAEMONS,
+    Q_NEEDED,
     Q_IDLE,
     Q_OFFLINE,
     Q_OLDEST,
@@ -42,6 +45,7 @@ static const struct ptab_col qcols[Q_NCOLS] = {
     [Q_PENDING] = {"pending", 7, 0, true, 0, false},
     [Q_RUNNING] = {"running", 7, 0, true, 3, false},
     [Q_DAEMONS] = {"daemons", 7, 0, true, 0, false},
+    [Q_NEEDED] = {"needed", 6, 0, true, 1, false},
     [Q_IDLE] = {"idle", 4, 0, true, 1, false},
     [Q_OFFLINE] = {"offline", 7, 0, true, 4, false},
     [Q_OLDEST] = {"oldest", 7, 0, true, 0, false},
@@ -55,6 +59,15 @@ static const struct ptab_col ucols[U_NCOLS] = {
     [U_TAGS] = {"tags", 16, 0, false, 2, false},
     [U_AGE] = {"waiting", 7, 0, true, 0, false},
     [U_WHY] = {"why", 24, 0, false, 0, false},
+};
+
+enum { S_NAME, S_TAGS, S_JOB, S_HOW, S_AGO, S_NCOLS };
+static const struct ptab_col scols[S_NCOLS] = {
+    [S_NAME] = {"stopped mid-build", 17, 30, false, 0, false},
+    [S_TAGS] = {"tags", 16, 0, false, 3, false},
+    [S_JOB] = {"its job", 12, 36, false, 1, false},
+    [S_HOW] = {"how", 18, 0, false, 2, false},
+    [S_AGO] = {"seen", 6, 0, true, 0, false},
 };
 
 enum { D_NAME, D_ORG, D_TAGS, D_STATUS, D_VERSION, D_JOB, D_SEEN, D_NCOLS };
@@ -110,6 +123,14 @@ static void build_queues(struct ptab *t, const struct snapshot *s, const struct 
         ptab_set(r, Q_RUNNING, ROLE_NORMAL, fmt_num(b, sizeof b, q->running, 0), q->running);
         ptab_set(r, Q_DAEMONS, q->daemons == 0 ? ROLE_CRIT : ROLE_NORMAL,
                  fmt_num(b, sizeof b, q->daemons, 0), q->daemons);
+        /* Coloured as provisioners.daemons_short judges it. */
+        bool short_of = q->daemons_needed > (isnan(q->daemons) ? 0 : q->daemons);
+        ptab_set(r, Q_NEEDED,
+                 isnan(q->daemons_needed) ? ROLE_DIM
+                 : !short_of              ? ROLE_OK
+                 : q->load >= q->daemons  ? ROLE_CRIT
+                                          : ROLE_WARN,
+                 fmt_num(b, sizeof b, q->daemons_needed, 0), q->daemons_needed);
         ptab_set(r, Q_IDLE, ROLE_NORMAL, fmt_num(b, sizeof b, q->idle, 0), q->idle);
         ptab_set(r, Q_OFFLINE, q->offline > 0 ? ROLE_WARN : ROLE_NORMAL,
                  fmt_num(b, sizeof b, q->offline, 0), q->offline);
@@ -175,6 +196,29 @@ static void build_unrunnable(struct ptab *t, const struct snapshot *s, const str
         ptab_set(r, U_TAGS, ROLE_NORMAL, panel_tags(tags, sizeof tags, &j->tags), NAN);
         ptab_set(r, U_AGE, ROLE_NORMAL, fmt_duration(b, sizeof b, j->age_s), j->age_s);
         ptab_set(r, U_WHY, never ? ROLE_CRIT : ROLE_WARN, why(j), NAN);
+    }
+    ptab_apply(t, v->filter, 0);
+}
+
+static void build_stopped(struct ptab *t, const struct snapshot *s, const struct pane_view *v)
+{
+    char b[64], tags[PANE_KEY_MAX];
+    const struct provisioners *p = &s->provisioners;
+    ptab_init(t, scols, S_NCOLS);
+    for (size_t i = 0; i < p->nstopped; i++) {
+        const struct stopped_daemon *d = &p->stopped[i];
+        struct ptab_row *r = ptab_add(t, d->id ? d->id : d->name ? d->name : "?", (int)i);
+        if (!r) {
+            break;
+        }
+        ptab_set(r, S_NAME, ROLE_WARN, d->name ? d->name : d->id, NAN);
+        ptab_set(r, S_TAGS, ROLE_DIM, panel_tags(tags, sizeof tags, &d->tags), NAN);
+        ptab_set(r, S_JOB, ROLE_NORMAL, d->job, NAN);
+        ptab_setf(r, S_HOW, ROLE_NORMAL, NAN, "%s, job %s",
+                  d->how && strcmp(d->how, "gone") == 0 ? "gone" : "offline",
+                  d->job_status ? d->job_status : "ended");
+        double ago = s->time - d->detected_at;
+        ptab_set(r, S_AGO, ROLE_NORMAL, fmt_duration(b, sizeof b, ago), ago);
     }
     ptab_apply(t, v->filter, 0);
 }
@@ -266,6 +310,44 @@ static bool same_tags(const struct tagset *a, const struct tagset *b)
     return true;
 }
 
+/* The sizing estimate (backend/provsize.h) of a queue, from its line y;
+ * returns the next free line. */
+static int sizing_lines(struct canvas *c, struct rect in, int y, const struct queue *q,
+                        const struct advisor_thresholds *th, const struct pane_ctx *ctx,
+                        const struct snapshot *s, enum role n)
+{
+    char b[64], b2[64], b3[32], line[160];
+    snprintf(line, sizeof line, "%s / %s", fmt_duration(b, sizeof b, q->wait_p95_1h_s),
+             fmt_duration(b2, sizeof b2, q->wait_p95_1d_s));
+    panel_kv(c, in, y++, 16, "wait p95 1h/1d", n, line, 40, ctx, s, NULL, 0);
+    snprintf(line, sizeof line, "%s / %s of %s daemons",
+             fmt_num(b, sizeof b, q->peak_running_1h, 0),
+             fmt_num(b2, sizeof b2, q->peak_running_1d, 0), fmt_num(b3, sizeof b3, q->daemons, 0));
+    panel_kv(c, in, y++, 16, "peak run 1h/1d", n, line, 40, ctx, s, NULL, 0);
+    if (isnan(q->build_mean_s)) {
+        snprintf(line, sizeof line, "not enough history (%s watched; needs %.0fm and %d builds)",
+                 fmt_duration(b, sizeof b, q->sizing_window_s), PROVSIZE_MIN_WINDOW_S / 60,
+                 PROVSIZE_MIN_BUILDS);
+        panel_kv(c, in, y++, 16, "daemons needed", ROLE_DIM, line, 70, ctx, s, NULL, 0);
+        return y;
+    }
+    snprintf(line, sizeof line, "%s builds/h x %s mean build = %s busy",
+             fmt_num(b, sizeof b, q->arrivals_per_s * 3600, 1),
+             fmt_duration(b2, sizeof b2, q->build_mean_s), fmt_num(b3, sizeof b3, q->load, 1));
+    panel_kv(c, in, y++, 16, "demand (1 h)", n, line, 70, ctx, s, NULL, 0);
+    bool short_of = q->daemons_needed > (isnan(q->daemons) ? 0 : q->daemons);
+    snprintf(line, sizeof line, "%s for a p95 wait under %s (have %s)",
+             fmt_num(b, sizeof b, q->daemons_needed, 0),
+             fmt_duration(b2, sizeof b2, th->provisioner_queue_wait_target_s),
+             fmt_num(b3, sizeof b3, q->daemons, 0));
+    panel_kv(c, in, y++, 16, "daemons needed",
+             !short_of               ? ROLE_OK
+             : q->load >= q->daemons ? ROLE_CRIT
+                                     : ROLE_WARN,
+             line, 70, ctx, s, NULL, 0);
+    return y;
+}
+
 static void queue_detail(struct canvas *c, struct rect in, const struct snapshot *s,
                          const struct queue *q, const struct pane_ctx *ctx,
                          const struct advisor_thresholds *th, enum role n)
@@ -298,6 +380,7 @@ static void queue_detail(struct canvas *c, struct rect in, const struct snapshot
              NULL, 0);
     panel_kv(c, in, y++, 16, "build p95", n, fmt_duration(b, sizeof b, q->build_p95_s), 14, ctx, s,
              NULL, 0);
+    y = sizing_lines(c, in, y, q, th, ctx, s, n);
     y++;
     canvas_put_text(c, in, in.x + 1, y++, ROLE_HEADER,
                     "pending jobs                            waiting  pos   why");
@@ -430,9 +513,20 @@ static void compact(struct canvas *c, struct rect in, const struct snapshot *s,
     }
     canvas_printf(c, r, r.x, r.y + 1, offline ? ROLE_WARN : ROLE_NORMAL, "%zu daemons, %zu off",
                   p->ndaemons, offline);
+    double more = 0; /* daemons the sizing estimate asks for, all tag sets */
+    for (size_t i = 0; i < p->nqueues; i++) {
+        const struct queue *q = &p->queues[i];
+        double have = isnan(q->daemons) ? 0 : q->daemons;
+        more += q->daemons_needed > have ? q->daemons_needed - have : 0;
+    }
     if (p->nunrunnable) {
         canvas_printf(c, r, r.x, r.y + 2, ROLE_CRIT, "%zu job%s stuck", p->nunrunnable,
                       p->nunrunnable == 1 ? "" : "s");
+    } else if (more > 0) {
+        canvas_printf(c, r, r.x, r.y + 2, ROLE_WARN, "needs %.0f more daemon%s", more,
+                      more == 1 ? "" : "s");
+    } else if (p->nstopped) {
+        canvas_printf(c, r, r.x, r.y + 2, ROLE_WARN, "%zu stopped mid-build", p->nstopped);
     } else if (builtin(s)) {
         canvas_put_text(c, r, r.x, r.y + 2, ROLE_WARN, "built-in daemons");
     }
@@ -469,9 +563,10 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
                         "Provisioners run inside coderd: run them as external daemons "
                         "(CODER_PROVISIONER_DAEMONS=0)");
     }
-    struct ptab q, u, d;
+    struct ptab q, u, st, d;
     build_queues(&q, s, v, th, stale);
     build_unrunnable(&u, s, v);
+    build_stopped(&st, s, v);
     build_daemons(&d, s, v, stale);
     int nsel = (int)(q.n + d.n);
     int sel = v->selected < nsel ? v->selected : nsel - 1;
@@ -492,6 +587,13 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
         y += ptab_draw(c, canvas_rect(in.x, y, in.w, h), &u, 0, -1, false, ctx, s,
                        panel_window(ctx));
     }
+    if (st.n && y + 1 < bottom) {
+        y++;
+        int want = (int)st.n + 1;
+        int h = want < bottom - y ? want : bottom - y;
+        y += ptab_draw(c, canvas_rect(in.x, y, in.w, h), &st, 0, -1, false, ctx, s,
+                       panel_window(ctx));
+    }
     if (d.n && y + 1 < bottom) {
         y++;
         int h = bottom - y;
@@ -504,6 +606,7 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
     }
     ptab_fini(&q);
     ptab_fini(&u);
+    ptab_fini(&st);
     ptab_fini(&d);
     panel_view_badge(c, r, v, v->sort > 0 && v->sort <= Q_NCOLS ? qcols[v->sort - 1].name : NULL);
 }

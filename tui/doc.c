@@ -273,6 +273,50 @@ static void provisioners(struct doc *d, const struct snapshot *s,
                                         : fmt_duration(b, sizeof b, q->oldest_pending_s));
         cell(&c[8], DOC_NORMAL, fmt_duration(b, sizeof b, q->wait_p95_s));
     }
+    t = table(sec, "Sizing by tag set (docs/provisioners.md)",
+              (const char *const[]){"organization", "tags", "daemons", "needed", "load", "builds/h",
+                                    "mean build", "wait p95 1h", "wait p95 1d",
+                                    "peak running 1h/1d", NULL});
+    for (size_t i = 0; i < p->nqueues; i++) {
+        const struct queue *q = &p->queues[i];
+        tagset_format(tags, sizeof tags, &q->tags, " ", "(untagged)");
+        struct doc_cell *c = row(t);
+        bool short_of = q->daemons_needed > (isnan(q->daemons) ? 0 : q->daemons);
+        cell(&c[0], DOC_NORMAL, q->organization);
+        cell(&c[1], DOC_NORMAL, tags);
+        cell(&c[2], DOC_NORMAL, fmt_num(b, sizeof b, q->daemons, 0));
+        if (isnan(q->daemons_needed)) {
+            cell(&c[3], DOC_DIM, "not enough history");
+        } else {
+            cell(&c[3],
+                 !short_of               ? DOC_OK
+                 : q->load >= q->daemons ? DOC_CRIT
+                                         : DOC_WARN,
+                 fmt_num(b, sizeof b, q->daemons_needed, 0));
+        }
+        cell(&c[4], DOC_NORMAL, fmt_num(b, sizeof b, q->load, 1));
+        cell(&c[5], DOC_NORMAL, fmt_num(b, sizeof b, q->arrivals_per_s * 3600, 1));
+        cell(&c[6], DOC_NORMAL, fmt_duration(b, sizeof b, q->build_mean_s));
+        cell(&c[7], DOC_NORMAL, fmt_duration(b, sizeof b, q->wait_p95_1h_s));
+        cell(&c[8], DOC_NORMAL, fmt_duration(b, sizeof b, q->wait_p95_1d_s));
+        char b2[32];
+        cellf(&c[9], DOC_NORMAL, "%s / %s", fmt_num(b, sizeof b, q->peak_running_1h, 0),
+              fmt_num(b2, sizeof b2, q->peak_running_1d, 0));
+    }
+    t = table(sec, "Daemons stopped mid-build (last hour)",
+              (const char *const[]){"name", "organization", "tags", "job", "how", "seen", NULL});
+    for (size_t i = 0; i < p->nstopped; i++) {
+        const struct stopped_daemon *sd = &p->stopped[i];
+        tagset_format(tags, sizeof tags, &sd->tags, " ", "(untagged)");
+        struct doc_cell *c = row(t);
+        cell(&c[0], DOC_WARN, sd->name ? sd->name : sd->id);
+        cell(&c[1], DOC_NORMAL, sd->organization);
+        cell(&c[2], DOC_NORMAL, tags);
+        cell(&c[3], DOC_NORMAL, sd->job);
+        cellf(&c[4], DOC_NORMAL, "%s, job %s", sd->how ? sd->how : "?",
+              sd->job_status ? sd->job_status : "ended");
+        cell(&c[5], DOC_NORMAL, fmt_duration(b, sizeof b, s->time - sd->detected_at));
+    }
     t = table(sec, "Jobs no online daemon can take",
               (const char *const[]){"job", "organization", "tags", "waiting", "why", NULL});
     for (size_t i = 0; i < p->nunrunnable; i++) {

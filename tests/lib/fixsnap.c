@@ -135,6 +135,16 @@ static void build(struct snapshot *s, int incident, int hostile)
     q->oldest_pending_s = incident ? 540 : NAN;
     q->wait_p95_s = incident ? 410 : 4;
     q->build_p95_s = 95;
+    /* sizing: the incident's demand needs twice the daemons there are */
+    q->wait_p95_1h_s = incident ? 380 : 6;
+    q->wait_p95_1d_s = incident ? 420 : 9;
+    q->peak_running_1h = 3;
+    q->peak_running_1d = 3;
+    q->sizing_window_s = 3600;
+    q->arrivals_per_s = incident ? 0.05 : 0.01;
+    q->build_mean_s = 84;
+    q->load = q->arrivals_per_s * q->build_mean_s;
+    q->daemons_needed = incident ? 7 : 3;
     q = snapshot_add_queue(s);
     q->organization = snapshot_str(s, "coder");
     q->tags = snapshot_tagset(s, gpu_tags, 2);
@@ -144,6 +154,17 @@ static void build(struct snapshot *s, int incident, int hostile)
     q->idle = 2;
     q->offline = 0;
     q->oldest_pending_s = NAN;
+    if (incident) {
+        struct stopped_daemon *sd = snapshot_add_stopped_daemon(s);
+        sd->id = snapshot_str(s, "provisioner-3");
+        sd->name = snapshot_str(s, "provisioner-3");
+        sd->organization = snapshot_str(s, "coder");
+        sd->tags = snapshot_tagset(s, org_tags, 2);
+        sd->job = snapshot_str(s, "job-103");
+        sd->how = snapshot_str(s, "offline");
+        sd->detected_at = s->time - 840;
+        sd->last_seen_at = s->time - 900;
+    }
     if (incident) {
         struct job *j = snapshot_add_unrunnable(s);
         j->id = snapshot_str(s, "5e1d7c2a-9f3b-4c1e-8a2d-0b6f4e3c2a11");

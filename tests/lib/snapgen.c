@@ -127,6 +127,33 @@ struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned
         q->idle = 50 - q->running;
         q->offline = floor(level(seed, 16, k, i, 20) * 3);
         q->oldest_pending_s = q->pending > 0 ? 5.0 * (i % 30) : NAN;
+        if (k == 0) { /* sizing (backend/provsize.h): known after a while */
+            q->wait_p95_1h_s = 12.5 + (i % 7);
+            q->wait_p95_1d_s = 30.0 + (i % 5);
+            q->peak_running_1h = 10;
+            q->peak_running_1d = 12;
+            q->sizing_window_s = 60.0 * i;
+            if (i > 10) {
+                q->arrivals_per_s = 0.05 + 0.001 * (i % 3);
+                q->build_mean_s = 90;
+                q->load = q->arrivals_per_s * q->build_mean_s;
+                q->daemons_needed = 7 + (i % 2);
+            }
+        }
+    }
+    if (sh->daemons > 0 && i % 7 < 3) {
+        struct stopped_daemon *sd = snapshot_add_stopped_daemon(s);
+        sd->id = snapshot_str(s, "d-00000");
+        sd->name = snapshot_str(s, "provisioner-0");
+        sd->organization = snapshot_str(s, "coder");
+        struct tag tags[2] = {{"scope", "organization"}, {"region", "us"}};
+        sd->tags = snapshot_tagset(s, tags, 2);
+        snprintf(buf, sizeof buf, "job-stopped-%u", i / 7);
+        sd->job = snapshot_str(s, buf);
+        sd->job_status = i % 7 == 2 ? snapshot_str(s, "running") : NULL;
+        sd->how = snapshot_str(s, i % 2 ? "offline" : "gone");
+        sd->detected_at = floor(t) - 5;
+        sd->last_seen_at = floor(t) - 40;
     }
     for (int k = 0; k < sh->jobs && i % 9 < 4; k++) {
         struct job *j = snapshot_add_unrunnable(s);

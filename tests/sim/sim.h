@@ -135,7 +135,15 @@ struct sim_tagset {
     double arrival_per_s; /* base arrival rate */
     double build_s;       /* mean build duration */
     double carry;         /* fractional arrivals */
+    bool from_start;      /* no arrivals before the scenario starts (undersized) */
 };
+
+/* A daemon stopped mid-build through the control API (POST /__sim/daemons/stop). */
+struct sim_stopped {
+    char daemon_id[40], name[64], job_id[40];
+    double at;
+};
+#define SIM_MAX_STOPPED 16
 
 struct sim_deploy {
     char name[48];
@@ -256,6 +264,8 @@ struct sim {
      * API /network): STUN failing forces relaying (relay_factor applies). */
     bool stun_failing, derp_websocket;
     double relay_factor;
+    struct sim_stopped stopped[SIM_MAX_STOPPED];
+    int n_stopped;
 };
 
 /* Appends n bytes to b, growing it (aborts on out of memory). */
@@ -297,6 +307,13 @@ void sim_hist_observe_dist(struct sim_hist *h, double n, double p50, double p95,
 const char *sim_job_status_name(int st);
 /* The truth object (caller owns it; caller holds s->mu). */
 json_t *sim_truth(struct sim *s);
+/* Stops a daemon as SIGINT does (its job fails as canceled, the daemon goes
+ * offline): the one named, or else the first busy external prod daemon.
+ * Caller holds s->mu. Returns the daemon index, -1 if none is busy. */
+int sim_stop_daemon(struct sim *s, const char *name);
+/* Erlang C sizing: the fewest daemons keeping P(wait > target_s) <= 1 - q
+ * for an M/M/c queue with arrival rate lambda and mean build build_s. */
+int sim_daemons_needed(double lambda, double build_s, double target_s, double q);
 
 /* Starts every listener; 0 on success, -1 if one cannot listen. */
 int sim_http_start(struct sim *s);

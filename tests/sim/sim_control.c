@@ -231,6 +231,24 @@ void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         sim_derp_control(s, q, r);
         return;
     }
+    if (strcmp(u, "/daemons/stop") == 0 && post) {
+        json_t *j = q->body ? json_loadb(q->body, q->body_len, 0, NULL) : NULL;
+        const char *name = j ? json_string_value(json_object_get(j, "name")) : NULL;
+        pthread_mutex_lock(&s->mu);
+        int i = sim_stop_daemon(s, name);
+        json_t *out =
+            i < 0 ? NULL
+                  : json_pack("{s:s,s:s,s:s}", "daemon_id", s->daemons[i].id, "name",
+                              s->daemons[i].name, "job_id", s->stopped[s->n_stopped - 1].job_id);
+        pthread_mutex_unlock(&s->mu);
+        json_decref(j);
+        if (!out) {
+            sim_reply_error(r, 409, "No such daemon is running a build.", NULL);
+            return;
+        }
+        sim_reply_json(r, 200, out);
+        return;
+    }
     if (strcmp(u, "/k8s/expire") == 0 && post) {
         pthread_mutex_lock(&s->mu);
         int g = ++s->k8s_generation;
@@ -238,8 +256,8 @@ void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
         sim_reply_json(r, 200, json_pack("{s:i}", "generation", g));
         return;
     }
-    sim_reply_error(
-        r, 404, "Unknown control endpoint.",
-        "GET truth|manifest|faults|requests|network, POST faults|k8s/expire|hostile|network, "
-        "DELETE faults[/ID]|requests|hostile");
+    sim_reply_error(r, 404, "Unknown control endpoint.",
+                    "GET truth|manifest|faults|requests|network, "
+                    "POST faults|k8s/expire|hostile|network|daemons/stop, "
+                    "DELETE faults[/ID]|requests|hostile");
 }

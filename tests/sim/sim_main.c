@@ -23,7 +23,7 @@ static void usage(FILE *f)
             "usage: scaletop-sim [options]\n"
             "  --preset 1k|2k|3k|10k      scale preset (default 1k)\n"
             "  --seed N                   random seed (default 1)\n"
-            "  --scenario steady|incident (default steady)\n"
+            "  --scenario steady|incident|undersized (default steady)\n"
             "  --speed N                  simulated clock runs N times real time (default 1)\n"
             "  --start-epoch SECONDS      simulated start time (default: now)\n"
             "  --manifest FILE            write the manifest JSON here\n"
@@ -122,7 +122,7 @@ static int parse(struct sim_opts *o, int argc, char **argv)
             o->seed = strtoull(v, NULL, 10);
         } else if (strcmp(a, "--scenario") == 0) {
             NEEDV;
-            if (strcmp(v, "steady") && strcmp(v, "incident")) {
+            if (strcmp(v, "steady") && strcmp(v, "incident") && strcmp(v, "undersized")) {
                 fprintf(stderr, "scaletop-sim: unknown scenario %s\n", v);
                 return -1;
             }

@@ -364,6 +364,9 @@ static void step_jobs(struct sim *s, double dt)
     for (int k = 0; k < s->n_tagsets; k++) {
         struct sim_tagset *ts = &s->ts[k];
         double rate = ts->arrival_per_s;
+        if (ts->from_start && s->sim_now < s->o.start_epoch) {
+            rate = 0;
+        }
         if (incident(s) && k == 0) {
             int on, idle, off;
             sim_tagset_daemons(s, 0, &on, &idle, &off);
@@ -746,10 +749,23 @@ void sim_model_init(struct sim *s)
         t3->build_s = 60;
     }
 
+    /* undersized: a burst pool of 3 daemons offered 1.5x what they can build */
+    int burst_ts = -1;
+    if (strcmp(s->o.scenario, "undersized") == 0) {
+        burst_ts = s->n_tagsets;
+        struct sim_tagset *t4 = &s->ts[s->n_tagsets++];
+        t4->org = 0;
+        tags_set(&t4->tags, "owner", "");
+        tags_set(&t4->tags, "scope", "organization");
+        tags_set(&t4->tags, "cluster", "burst");
+        t4->build_s = 60;
+        t4->from_start = true;
+    }
+
     int n_gpu = p->provisioners / 10;
     int n_prod = p->provisioners - n_gpu;
     int n_builtin = s->o.builtin_provisioners * s->n_replicas;
-    s->daemons = calloc((size_t)(p->provisioners + n_builtin + 2), sizeof *s->daemons);
+    s->daemons = calloc((size_t)(p->provisioners + n_builtin + 8), sizeof *s->daemons);
     if (!s->daemons) {
         abort();
     }
@@ -777,6 +793,19 @@ void sim_model_init(struct sim *s)
         char name[64];
         snprintf(name, sizeof name, "gpu-provisioner-%d", i);
         add_daemon(s, 1, 1, 1, name, "gpu-pool", i == 0 ? old : SIM_VERSION, true);
+    }
+    if (burst_ts >= 0) {
+        s->n_deploy = 3;
+        snprintf(s->dep[2].name, sizeof s->dep[2].name, "burst-provisioner");
+        s->dep[2].tagset = burst_ts;
+        sim_hist_init(&s->dep[2].job_hist_ok, job_le, 8);
+        sim_hist_init(&s->dep[2].job_hist_failed, job_le, 8);
+        for (int i = 0; i < 3; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "burst-provisioner-%d", i);
+            add_daemon(s, 0, 2, burst_ts, name, "burst-pool", SIM_VERSION, true);
+        }
+        s->ts[burst_ts].arrival_per_s = 1.5 * 3 / s->ts[burst_ts].build_s;
     }
     for (int r = 0; r < s->n_replicas; r++) {
         for (int i = 0; i < s->o.builtin_provisioners; i++) {
@@ -945,6 +974,18 @@ json_t *sim_truth(struct sim *s)
         json_object_set_new(o, "offline", json_integer(off));
         json_object_set_new(o, "oldest_pending_s",
                             oldest < 0 ? json_null() : json_real(s->sim_now - oldest));
+        /* the demand as configured: arrivals, mean build (durations are
+         * uniform in 0.4..1.6 x build_s), and the M/M/c sizing for a p95
+         * wait of 30 s, the same model scaletop applies to what it sees */
+        double rate = s->ts[k].arrival_per_s;
+        if (s->ts[k].from_start && s->sim_now < s->o.start_epoch) {
+            rate = 0;
+        }
+        json_object_set_new(o, "arrival_per_s", json_real(rate));
+        json_object_set_new(o, "build_mean_s", json_real(s->ts[k].build_s));
+        json_object_set_new(o, "load", json_real(rate * s->ts[k].build_s));
+        json_object_set_new(o, "daemons_needed_p95_30s",
+                            json_integer(sim_daemons_needed(rate, s->ts[k].build_s, 30, 0.95)));
         json_array_append_new(qs, o);
     }
     json_object_set_new(t, "queues", qs);
@@ -982,6 +1023,16 @@ json_t *sim_truth(struct sim *s)
         json_array_append_new(un, o);
     }
     json_object_set_new(t, "unrunnable_jobs", un);
+
+    json_t *st = json_array();
+    for (int i = 0; i < s->n_stopped; i++) {
+        const struct sim_stopped *x = &s->stopped[i];
+        sim_time_fmt(x->at, tb);
+        json_array_append_new(st, json_pack("{s:s,s:s,s:s,s:s,s:s}", "daemon_id", x->daemon_id,
+                                            "name", x->name, "job_id", x->job_id, "job_status",
+                                            "failed", "at", tb));
+    }
+    json_object_set_new(t, "stopped_mid_build", st);
 
     json_t *px = json_array();
     for (int i = 0; i < s->n_proxies; i++) {
@@ -1059,4 +1110,52 @@ json_t *sim_truth(struct sim *s)
     json_object_set_new(us, "suspended", json_integer(s->users_suspended));
     json_object_set_new(t, "users", us);
     return t;
+}
+
+int sim_daemons_needed(double lambda, double build_s, double target_s, double q)
+{
+    double a = lambda * build_s;
+    if (!(a > 0)) {
+        return 0;
+    }
+    for (int c = (int)floor(a) + 1; c < 100000; c++) {
+        double b = 1;
+        for (int k = 1; k <= c; k++) {
+            b = a * b / (k + a * b);
+        }
+        double erlang_c = c * b / (c - a * (1 - b));
+        if (erlang_c * exp(-(c - a) * target_s / build_s) <= 1 - q + 1e-12) {
+            return c;
+        }
+    }
+    return -1;
+}
+
+int sim_stop_daemon(struct sim *s, const char *name)
+{
+    int pick = -1;
+    for (int i = 0; i < s->n_daemons && pick < 0; i++) {
+        struct sim_daemon *d = &s->daemons[i];
+        bool match = name && *name ? strcmp(d->name, name) == 0 : d->deploy == 0 && d->tagset == 0;
+        if (match && d->online && d->current_job >= 0) {
+            pick = i;
+        }
+    }
+    if (pick < 0) {
+        return -1;
+    }
+    struct sim_daemon *d = &s->daemons[pick];
+    long idx = d->current_job;
+    struct sim_job *j = &s->jobs[idx];
+    if (s->n_stopped < SIM_MAX_STOPPED) {
+        struct sim_stopped *x = &s->stopped[s->n_stopped++];
+        snprintf(x->daemon_id, sizeof x->daemon_id, "%s", d->id);
+        snprintf(x->name, sizeof x->name, "%s", d->name);
+        snprintf(x->job_id, sizeof x->job_id, "%s", j->id);
+        x->at = s->sim_now;
+    }
+    /* SIGINT: provisionerd cancels the job (a failed build) and exits */
+    job_finish(s, j, idx, JOB_FAILED);
+    d->online = false;
+    return pick;
 }

@@ -914,6 +914,16 @@ TEST(pgprobe_sees_a_standby_from_both_sides)
     struct config cfg = test_config();
     struct pgprobe *p = pgprobe_new(fx.conninfo, &cfg);
     struct snapshot *s = poll_once(p, wall_now());
+    /* replay_lag is NULL until the standby's first timed reply after it
+     * caught up: on a loaded machine that can trail "streaming" by a moment,
+     * so wait for it (bounded) rather than read the first poll. */
+    for (int i = 0; i < 40 && !(s->postgres.nreplication == 1 &&
+                                isfinite(s->postgres.replication[0].replay_lag_s));
+         i++) {
+        snapshot_unref(s);
+        sleep_s(0.25);
+        s = poll_once(p, wall_now());
+    }
     double after =
         psql_num("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)"
                  " FROM pg_stat_replication WHERE application_name = 'scaletop-standby'");

@@ -127,7 +127,10 @@ static char *sql_text(const char *path, const char *sql)
 {
     sqlite3 *db;
     char *v = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    /* Read-write for the same reason as sql_int: a file killed in its first
+     * moments (schema half made, WAL without -shm) cannot be opened
+     * read-only, and integrity_check would read as NULL. */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
         sqlite3_busy_timeout(db, 5000);
         sqlite3_stmt *s;
         if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
