@@ -102,6 +102,18 @@ static const struct threshold_row thresholds[] = {
     {{"provisioner_queue_wait_target_s", 30, "s",
       "p95 queue wait that daemons_needed is sized for (docs/provisioners.md)"},
      T(provisioner_queue_wait_target_s)},
+    {{"cost_min_running", 10, "workspaces", "cost shares are judged only from this many running"},
+     T(cost_min_running)},
+    {{"cost_no_autostop_info", 0.2, "fraction",
+      "running workspaces with no TTL and no deadline, notice"},
+     T(cost_no_autostop_info)},
+    {{"cost_off_peak_info", 0.3, "fraction",
+      "workspaces running through the off-peak hours ([cost]), notice"},
+     T(cost_off_peak_info)},
+    {{"quota_group_warn", 0.8, "fraction", "a group's quota pool used by its members, warning"},
+     T(quota_group_warn)},
+    {{"quota_group_crit", 0.95, "fraction", "a group's quota pool used by its members, critical"},
+     T(quota_group_crit)},
 };
 
 #define NTHRESHOLDS (sizeof thresholds / sizeof *thresholds)
@@ -190,6 +202,13 @@ static const struct advisor_rule_info rules[] = {
     {"capacity.control_plane_colocated", "Control plane shares a node with workspaces",
      "Guide: \"schedule Coder control plane (Coder Server, PostgreSQL, workspace proxies) "
      "components on a different node pool\""},
+    {"cost.no_autostop", "Running workspaces without autostop",
+     "Guide: \"Use autostop requirements to bring off-peak utilization down.\""},
+    {"cost.off_peak", "Many workspaces running off-peak",
+     "Guide: \"using autostop policies to stop more workspaces during off-peak hours\""},
+    {"cost.quota_group", "A group's members near its Coder quota",
+     "Guide: \"Use quotas to discourage users from creating many workspaces they don't need "
+     "simultaneously\"; builds over budget fail with INSUFFICIENT_QUOTA"},
 };
 
 #define NRULES (sizeof rules / sizeof *rules)
@@ -888,6 +907,51 @@ static void rules_nodes(struct eval *ev)
     }
 }
 
+/* Cost control: shares of the last running-workspace list, and each quota
+ * group's consumption of its pool. */
+static void rules_cost(struct eval *ev)
+{
+    const struct advisor_thresholds *t = &ev->a->t;
+    struct snapshot *s = ev->s;
+    const struct cost *c = &s->cost;
+    double run = c->workspaces_running;
+    if (run >= t->cost_min_running && run > 0) {
+        double f = c->without_autostop / run;
+        if (f >= t->cost_no_autostop_info) {
+            add(ev, "cost.no_autostop", SEV_INFO, "workspaces",
+                "Running workspaces never stop on their own: set a template autostop "
+                "requirement or a default TTL | without_autostop=%.0f of %.0f running (%.0f%%)",
+                c->without_autostop, run, f * 100);
+        }
+        double all = s->deployment.workspaces_total;
+        double g = c->running_off_peak / (all >= run ? all : run);
+        if (g >= t->cost_off_peak_info) {
+            add(ev, "cost.off_peak", SEV_INFO, "workspaces",
+                "Many workspaces run through the off-peak hours: use autostop to stop them | "
+                "running_off_peak=%.0f of %.0f workspaces (%.0f%%)",
+                c->running_off_peak, all >= run ? all : run, g * 100);
+        }
+    }
+    for (size_t i = 0; i < c->ngroups; i++) {
+        const struct cost_group *q = &c->groups[i];
+        if (!(q->budget_credits > 0)) {
+            continue;
+        }
+        double f = q->consumed_credits / q->budget_credits;
+        enum severity sev = level(f, t->quota_group_warn, t->quota_group_crit);
+        if (sev) {
+            char entity[300];
+            snprintf(entity, sizeof entity, "quota_group/%s/%s",
+                     q->organization ? q->organization : "?", q->name ? q->name : "?");
+            add(ev, "cost.quota_group", sev, entity,
+                "Members of this group are near their quota: new builds will fail with "
+                "INSUFFICIENT_QUOTA; raise quota_allowance or stop workspaces | "
+                "consumed=%.0f of %.0f credits (%.0f%%)",
+                q->consumed_credits, q->budget_credits, f * 100);
+        }
+    }
+}
+
 /* Daily and weekly peaks of coderd CPU and memory against what is available. */
 static void rules_peaks(struct eval *ev)
 {
@@ -1007,6 +1071,7 @@ void advisor_evaluate(struct advisor *a, struct snapshot *snap, const struct adv
     rules_capacity(&ev);
     rules_nodes(&ev);
     rules_peaks(&ev);
+    rules_cost(&ev);
     if (snap->nfindings > 1) {
         qsort(snap->findings, snap->nfindings, sizeof *snap->findings, finding_cmp);
     }

@@ -56,6 +56,12 @@ struct advisor_thresholds {
     double derp_relay_growth_factor;
     double derp_relay_growth_min_bytes_per_s; /* below this, growth is noise */
     double provisioner_queue_wait_target_s;   /* p95 queue wait the daemons should keep */
+    /* Cost control (rules cost.*) */
+    double cost_min_running;      /* cost shares are judged from this many running workspaces */
+    double cost_no_autostop_info; /* share of running workspaces without any autostop */
+    double cost_off_peak_info;    /* share of all workspaces running through off-peak hours */
+    double quota_group_warn;      /* a group's members' consumption of its quota pool */
+    double quota_group_crit;
 };
 
 /* One threshold's name, default and description, for docs and --help. */

@@ -19,7 +19,15 @@
  * - query parameters a server rejects (400 naming the field) are dropped
  *   and the request retried once; the drop is remembered;
  * - list requests are bounded by `limit` and workspaces/users are counted
- *   with limit=1, never listed on a timer.
+ *   with limit=1; the one workspace list (cost control) asks only for
+ *   running workspaces (q=status:running), page by page, at the slow cost
+ *   cadence ([cost] interval, default 15 min), and a sweep that outlasts a
+ *   poll's time budget resumes on the next poll instead of starting over.
+ *
+ * Cost control (groups CODER_SRC_COST and CODER_SRC_GROUPS) is a second
+ * source, coder_cost_source_ops: the same module with its own state, polled
+ * on its own thread, so that a long list never delays the chain of fast
+ * pollers (a metrics scrape taken late skews the rates computed from it).
  */
 #include "backend/coder.h"
 
@@ -27,26 +35,44 @@
 #include "backend/provq.h"
 #include "backend/xalloc.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#define CODER_MAX_ORGS     32
-#define CODER_JOB_LIMIT    500
-#define CODER_DAEMON_LIMIT 1000
-#define CODER_JOBS_KEPT    2000
-#define RECHECK_DISABLED_S 600.0
-#define HEALTH_REFRESH_S   600.0 /* CODER_HEALTH_CHECK_REFRESH default */
-#define HEALTH_STALE_S     1800.0
-#define BACKOFF_CAP_S      300.0
+#define CODER_MAX_ORGS      32
+#define CODER_JOB_LIMIT     500
+#define CODER_DAEMON_LIMIT  1000
+#define CODER_JOBS_KEPT     2000
+#define RECHECK_DISABLED_S  600.0
+#define HEALTH_REFRESH_S    600.0 /* CODER_HEALTH_CHECK_REFRESH default */
+#define HEALTH_STALE_S      1800.0
+#define BACKOFF_CAP_S       300.0
+#define COST_PAGE           100    /* workspaces per page of the running list */
+#define COST_PAGES_PER_POLL 100    /* pages per poll (and the time budget): long lists span polls */
+#define COST_MAX_LISTED     100000 /* a sweep stops here (numbers are lower bounds) */
+#define COST_MAX_GROUPS     256    /* quota groups kept per organization */
 
-enum group_id { G_API, G_REPLICAS, G_PROV, G_PROXIES, G_HEALTH, G_STATS, G_QUOTA, G_N };
+enum group_id {
+    G_API,
+    G_REPLICAS,
+    G_PROV,
+    G_PROXIES,
+    G_HEALTH,
+    G_STATS,
+    G_QUOTA,
+    G_COST,
+    G_GROUPS,
+    G_N
+};
 
 static const char *const group_names[G_N] = {
-    CODER_SRC_API,    CODER_SRC_REPLICAS, CODER_SRC_PROVISIONERS, CODER_SRC_PROXIES,
-    CODER_SRC_HEALTH, CODER_SRC_STATS,    CODER_SRC_QUOTA,
+    CODER_SRC_API,     CODER_SRC_REPLICAS, CODER_SRC_PROVISIONERS,
+    CODER_SRC_PROXIES, CODER_SRC_HEALTH,   CODER_SRC_STATS,
+    CODER_SRC_QUOTA,   CODER_SRC_COST,     CODER_SRC_GROUPS,
 };
 
 struct body {
@@ -69,8 +95,20 @@ struct group {
 
 struct org_state {
     struct coder_org org;
-    struct body daemons, jobs, quota;
+    struct body daemons, jobs, quota, groups;
     size_t jobs_listed;
+};
+
+/* The running-workspace list in progress and the last complete one. */
+struct cost_sweep {
+    bool active;
+    size_t offset;         /* next page starts here */
+    double started;        /* wall time the sweep began */
+    double off_peak_end;   /* cost_last_off_peak at the start */
+    struct cost_tally cur; /* being filled */
+    struct cost_tally done;
+    double done_at; /* start of the sweep that filled `done`; NAN none */
+    bool truncated;
 };
 
 struct coder {
@@ -93,6 +131,10 @@ struct coder {
     size_t norgs;
     double entitlements_next;
     double jobs_missing_until; /* no job list on this build: ask again after this */
+    struct cost_hours hours;
+    struct cost_sweep sweep;
+    bool cost_only;   /* coder_cost_source_ops: only G_COST and G_GROUPS */
+    char stamp[1024]; /* when any scaletop here last listed this URL's workspaces; "" none */
 };
 
 static double mono_now(void)
@@ -314,6 +356,49 @@ static void group_skip(struct group *g, const struct outcome *o)
     }
 }
 
+/* Reads the organizations, keeping the cached bodies of those still there;
+ * false with the failed request in *o (the caller finishes it). */
+static bool load_orgs(struct coder *c, struct outcome *o)
+{
+    coder_get(c, "/api/v2/organizations", o);
+    if (!o->ok) {
+        return false;
+    }
+    struct coder_org orgs[CODER_MAX_ORGS];
+    size_t n = 0;
+    struct err e;
+    if (coder_parse_organizations(o->res.body, o->res.body_len, orgs, CODER_MAX_ORGS, &n, &e) !=
+        0) {
+        o->ok = 0;
+        o->reason = REASON_BAD_RESPONSE;
+        snprintf(o->msg, sizeof o->msg, "organizations: %s", e.msg);
+        return false;
+    }
+    outcome_fini(o);
+    /* Keep the cached bodies of organizations that are still there. */
+    struct org_state next[CODER_MAX_ORGS];
+    memset(next, 0, sizeof next);
+    for (size_t i = 0; i < n; i++) {
+        next[i].org = orgs[i];
+        for (size_t k = 0; k < c->norgs; k++) {
+            if (strcmp(c->orgs[k].org.id, orgs[i].id) == 0) {
+                next[i] = c->orgs[k];
+                next[i].org = orgs[i];
+                memset(&c->orgs[k], 0, sizeof c->orgs[k]);
+            }
+        }
+    }
+    for (size_t k = 0; k < c->norgs; k++) {
+        body_clear(&c->orgs[k].daemons);
+        body_clear(&c->orgs[k].jobs);
+        body_clear(&c->orgs[k].quota);
+        body_clear(&c->orgs[k].groups);
+    }
+    memcpy(c->orgs, next, sizeof next);
+    c->norgs = n;
+    return true;
+}
+
 static void poll_api(struct coder *c, double now)
 {
     struct group *g = &c->g[G_API];
@@ -347,44 +432,11 @@ static void poll_api(struct coder *c, double now)
         }
         outcome_fini(&o);
 
-        coder_get(c, "/api/v2/organizations", &o);
-        if (!o.ok) {
+        if (!load_orgs(c, &o)) {
             group_fail(g, now, &o);
             outcome_fini(&o);
             return;
         }
-        struct coder_org orgs[CODER_MAX_ORGS];
-        size_t n = 0;
-        struct err e;
-        if (coder_parse_organizations(o.res.body, o.res.body_len, orgs, CODER_MAX_ORGS, &n, &e) !=
-            0) {
-            o.reason = REASON_BAD_RESPONSE;
-            snprintf(o.msg, sizeof o.msg, "organizations: %s", e.msg);
-            group_fail(g, now, &o);
-            outcome_fini(&o);
-            return;
-        }
-        outcome_fini(&o);
-        /* Keep the cached bodies of organizations that are still there. */
-        struct org_state next[CODER_MAX_ORGS];
-        memset(next, 0, sizeof next);
-        for (size_t i = 0; i < n; i++) {
-            next[i].org = orgs[i];
-            for (size_t k = 0; k < c->norgs; k++) {
-                if (strcmp(c->orgs[k].org.id, orgs[i].id) == 0) {
-                    next[i] = c->orgs[k];
-                    next[i].org = orgs[i];
-                    memset(&c->orgs[k], 0, sizeof c->orgs[k]);
-                }
-            }
-        }
-        for (size_t k = 0; k < c->norgs; k++) {
-            body_clear(&c->orgs[k].daemons);
-            body_clear(&c->orgs[k].jobs);
-            body_clear(&c->orgs[k].quota);
-        }
-        memcpy(c->orgs, next, sizeof next);
-        c->norgs = n;
     }
     group_ok(c, g, now, latency);
 }
@@ -706,12 +758,196 @@ static void poll_quota(struct coder *c, double now)
     outcome_fini(&last);
 }
 
+/* The time in a list stamp (NAN if none or unreadable). Every scaletop on
+ * this host that shares the history directory shares it, so one-shot
+ * commands run from cron (a `check` every minute) do not each list every
+ * running workspace: the cadence holds across processes. */
+static double stamp_read(const char *path)
+{
+    double t = NAN;
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (f) {
+        if (fscanf(f, "%lf", &t) != 1) {
+            t = NAN;
+        }
+        fclose(f);
+    }
+    return t;
+}
+
+/* Writes the stamp atomically (a temporary file renamed), 0600; best effort. */
+static void stamp_write(const char *path, double t)
+{
+    if (!path[0]) {
+        return;
+    }
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return;
+    }
+    int ok = dprintf(fd, "%.3f\n", t) > 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+    }
+}
+
+/* Lists running workspaces page by page. A sweep starts when the group is
+ * due (its next start is one cadence later, whatever happens) and goes on
+ * over as many polls as it needs, at most COST_PAGES_PER_POLL pages each. */
+static void poll_cost(struct coder *c, double now)
+{
+    struct group *g = &c->g[G_COST];
+    struct cost_sweep *sw = &c->sweep;
+    if (!sw->active) {
+        if (!group_due(g, now)) {
+            return;
+        }
+        double last = stamp_read(c->stamp);
+        if (isfinite(last) && now - last < g->every_s && last < now + 60) {
+            /* Another scaletop listed them a moment ago. */
+            g->next_due = last + g->every_s;
+            if (!g->have_data) {
+                g->status = SOURCE_DISABLED;
+                g->reason = REASON_RATE_LIMITED;
+                g->hint = "a `scaletop record` on this host keeps the cost numbers in its history";
+                snprintf(g->error, sizeof g->error,
+                         "running list taken %.0f s ago by another scaletop; the next in %.0f s "
+                         "([cost] interval)",
+                         now - last, last + g->every_s - now);
+            }
+            return;
+        }
+        stamp_write(c->stamp, now);
+        sw->active = true;
+        sw->offset = 0;
+        sw->started = now;
+        sw->truncated = false;
+        sw->off_peak_end = cost_last_off_peak(&c->hours, now);
+        cost_tally_fini(&sw->cur);
+        cost_tally_init(&sw->cur, sw->off_peak_end);
+        g->next_due = now + g->every_s;
+    }
+    double latency = 0;
+    for (int page = 0; page < COST_PAGES_PER_POLL; page++) {
+        double left = c->deadline - mono_now();
+        if (left < 0.5) {
+            return; /* out of this poll's budget: resume next poll */
+        }
+        char path[160];
+        snprintf(path, sizeof path, "/api/v2/workspaces?q=status%%3Arunning&limit=%d&offset=%zu",
+                 COST_PAGE, sw->offset);
+        struct outcome o;
+        coder_get(c, path, &o);
+        if (!o.ok && o.reason == REASON_TIMEOUT && left < c->timeout_s / 2) {
+            /* Cut short by this poll's budget (it had less than half the
+             * request timeout), not by the server: the same page next poll. */
+            outcome_fini(&o);
+            return;
+        }
+        size_t listed = 0;
+        double count = NAN;
+        struct err e;
+        if (o.ok && coder_parse_running_page(o.res.body, o.res.body_len, sw->off_peak_end, &sw->cur,
+                                             &listed, &count, &e) != 0) {
+            o.ok = 0;
+            o.reason = REASON_BAD_RESPONSE;
+            snprintf(o.msg, sizeof o.msg, "workspaces: %s", e.msg);
+        }
+        if (!o.ok) {
+            /* Start over later: the cadence already set, or the backoff
+             * for a first list. */
+            sw->active = false;
+            double due = g->next_due;
+            group_fail(g, now, &o);
+            if (g->status != SOURCE_DISABLED) {
+                g->next_due = g->have_data ? due : now;
+            }
+            outcome_fini(&o);
+            return;
+        }
+        latency += o.res.latency_ms;
+        outcome_fini(&o);
+        sw->offset += listed;
+        bool end = listed < COST_PAGE || (isfinite(count) && (double)sw->offset >= count);
+        if (!end && sw->offset >= COST_MAX_LISTED) {
+            sw->truncated = true;
+            end = true;
+        }
+        if (end) {
+            sw->active = false;
+            cost_tally_finish(&sw->cur);
+            cost_tally_move(&sw->done, &sw->cur);
+            sw->done_at = sw->started;
+            double due = g->next_due;
+            group_ok(c, g, now, latency);
+            g->next_due = due;
+            if (sw->truncated) {
+                snprintf(g->error, sizeof g->error,
+                         "running list stopped at %d workspaces: counts are lower bounds",
+                         COST_MAX_LISTED);
+            }
+            return;
+        }
+    }
+}
+
+static int check_groups(struct snapshot *s, const char *b, size_t n, struct err *e)
+{
+    return coder_parse_cost_groups(s, "", b, n, NULL, COST_MAX_GROUPS, e);
+}
+
+/* Groups with their quota allowances, per organization (premium). */
+static void poll_groups(struct coder *c, double now)
+{
+    struct group *g = &c->g[G_GROUPS];
+    int ok = 0;
+    struct outcome last = {0};
+    for (size_t i = 0; i < c->norgs; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "/api/v2/organizations/%s/groups", c->orgs[i].org.id);
+        struct outcome o;
+        coder_get(c, path, &o);
+        if (o.ok && body_valid(check_groups, &o, "groups")) {
+            body_set(&c->orgs[i].groups, &o.res);
+            ok++;
+        } else {
+            outcome_fini(&last);
+            last = o;
+            memset(&o.res, 0, sizeof o.res);
+        }
+        outcome_fini(&o);
+    }
+    if (c->norgs && ok == (int)c->norgs) {
+        group_ok(c, g, now, NAN);
+    } else if (c->norgs) {
+        group_fail(g, now, &last);
+        if (g->status == SOURCE_DISABLED) {
+            for (size_t i = 0; i < c->norgs; i++) {
+                body_clear(&c->orgs[i].groups);
+            }
+        }
+    }
+    outcome_fini(&last);
+}
+
 /* ---- the snapshot ---- */
+
+/* The groups the cost source polls; the main source polls the others. */
+static bool group_mine(const struct coder *c, int gi)
+{
+    return (gi == G_COST || gi == G_GROUPS) == c->cost_only;
+}
 
 static void emit_sources(struct coder *c, struct snapshot *s, double now)
 {
     for (int i = 0; i < G_N; i++) {
         struct group *g = &c->g[i];
+        if (!group_mine(c, i)) {
+            continue;
+        }
         struct source_state *st = snapshot_add_source(s, group_names[i], "coder");
         enum source_status status = g->status;
         char buf[ERR_MSG_MAX];
@@ -846,9 +1082,63 @@ static void emit_data(struct coder *c, struct snapshot *s, double now)
     }
 }
 
+static void emit_cost(struct coder *c, struct snapshot *s)
+{
+    struct err e;
+    bool have_list = c->g[G_COST].have_data && isfinite(c->sweep.done_at);
+    if (have_list) {
+        cost_tally_emit(&c->sweep.done, s, c->sweep.done_at);
+    }
+    if (!c->g[G_GROUPS].have_data) {
+        return;
+    }
+    s->cost.groups_at = c->g[G_GROUPS].last_ok;
+    for (size_t i = 0; i < c->norgs; i++) {
+        struct org_state *os = &c->orgs[i];
+        if (os->groups.text &&
+            coder_parse_cost_groups(s, os->org.name, os->groups.text, os->groups.len,
+                                    have_list ? &c->sweep.done : NULL, COST_MAX_GROUPS, &e)) {
+            mark_bad(c, G_GROUPS, "groups", &e);
+        }
+    }
+}
+
+/* The cost source's poll: with the groups when they are due, the
+ * organizations (when unknown, or every RECHECK_DISABLED_S), then the
+ * running list; within one request timeout so that the collector never
+ * abandons it. */
+static void cost_poll(struct coder *c, struct snapshot *s, double now)
+{
+    c->deadline = mono_now() + c->timeout_s;
+    struct group *g = &c->g[G_GROUPS];
+    if (group_due(g, now)) {
+        bool orgs = c->norgs > 0;
+        if (!orgs || now >= c->entitlements_next) {
+            struct outcome o;
+            orgs = load_orgs(c, &o);
+            if (orgs) {
+                c->entitlements_next = now + RECHECK_DISABLED_S;
+            } else {
+                group_fail(g, now, &o); /* backs off: not asked again every poll */
+                outcome_fini(&o);
+            }
+        }
+        if (orgs && c->norgs) {
+            poll_groups(c, now);
+        }
+    }
+    poll_cost(c, now);
+    emit_cost(c, s);
+    emit_sources(c, s, now);
+}
+
 static void coder_poll(void *state, struct snapshot *s, double now)
 {
     struct coder *c = state;
+    if (c->cost_only) {
+        cost_poll(c, s, now);
+        return;
+    }
     c->deadline = mono_now() + 2 * c->timeout_s;
     struct group *api = &c->g[G_API];
     if (group_due(api, now)) {
@@ -880,12 +1170,26 @@ static void coder_poll(void *state, struct snapshot *s, double now)
     emit_sources(c, s, now);
 }
 
+static void *coder_new(const struct config *cfg, bool cost_only);
+
 static void *coder_create(const struct config *cfg)
+{
+    return coder_new(cfg, false);
+}
+
+static void *coder_cost_create(const struct config *cfg)
+{
+    return coder_new(cfg, true);
+}
+
+static void *coder_new(const struct config *cfg, bool cost_only)
 {
     if (!cfg->coder_url || !cfg->coder_url[0]) {
         return NULL;
     }
     struct coder *c = xcalloc(1, sizeof *c);
+    c->cost_only = cost_only;
+
     c->base = xstrdup(cfg->coder_url);
     size_t n = strlen(c->base);
     while (n > 0 && c->base[n - 1] == '/') {
@@ -898,6 +1202,15 @@ static void *coder_create(const struct config *cfg)
         c->token[strcspn(c->token, "\r\n\t ")] = '\0';
     }
     http_url_redact(c->base, c->display_url, sizeof c->display_url);
+    if (cost_only && cfg->db_path && strrchr(cfg->db_path, '/')) {
+        /* Beside the history file, one per Coder URL (FNV-1a of it). */
+        unsigned long long h = 1469598103934665603ULL;
+        for (const char *p = c->base; *p; p++) {
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        }
+        int dir = (int)(strrchr(cfg->db_path, '/') - cfg->db_path);
+        snprintf(c->stamp, sizeof c->stamp, "%.*s/cost-list-%016llx.stamp", dir, cfg->db_path, h);
+    }
     struct http_options o;
     http_options_from_config(&o, cfg);
     c->http = http_client_new(&o);
@@ -912,6 +1225,8 @@ static void *coder_create(const struct config *cfg)
         [G_HEALTH] = fmax(base, HEALTH_REFRESH_S), /* cached server-side for 10 min */
         [G_STATS] = fmax(base, 300),               /* deployment stats refresh every ~5 min */
         [G_QUOTA] = fmax(base, 900),
+        [G_COST] = fmax(base, cfg->cost_interval_s > 0 ? cfg->cost_interval_s : 900),
+        [G_GROUPS] = fmax(base, cfg->cost_interval_s > 0 ? cfg->cost_interval_s : 900),
     };
     for (int i = 0; i < G_N; i++) {
         struct group *g = &c->g[i];
@@ -925,6 +1240,9 @@ static void *coder_create(const struct config *cfg)
     c->daemons_offline_param = true;
     c->premium = c->proxies_entitled = c->ha_entitled = TRI_UNKNOWN;
     c->health_time = NAN;
+    c->hours =
+        (struct cost_hours){cfg->off_peak_start_h, cfg->off_peak_end_h, cfg->off_peak_weekends};
+    c->sweep.done_at = NAN;
     c->users_total = c->users_active = c->ws_total = c->ws_running = c->ws_failed = NAN;
     return c;
 }
@@ -953,7 +1271,10 @@ static void coder_destroy(void *state)
         body_clear(&c->orgs[i].daemons);
         body_clear(&c->orgs[i].jobs);
         body_clear(&c->orgs[i].quota);
+        body_clear(&c->orgs[i].groups);
     }
+    cost_tally_fini(&c->sweep.cur);
+    cost_tally_fini(&c->sweep.done);
     http_client_free(c->http);
     if (c->token) {
         memset(c->token, 0, strlen(c->token));
@@ -968,5 +1289,14 @@ const struct source_ops coder_source_ops = {
     .create = coder_create,
     .poll = coder_poll,
     .add_disabled = coder_add_disabled,
+    .destroy = coder_destroy,
+};
+
+/* Without a Coder URL the main source's "coder-api" says how to enable it. */
+const struct source_ops coder_cost_source_ops = {
+    .kind = "coder-cost",
+    .create = coder_cost_create,
+    .poll = coder_poll,
+    .add_disabled = NULL,
     .destroy = coder_destroy,
 };

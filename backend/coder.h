@@ -7,6 +7,7 @@
 #ifndef SCALETOP_CODER_H
 #define SCALETOP_CODER_H
 
+#include "backend/cost.h"
 #include "backend/err.h"
 #include "backend/snapshot.h"
 #include "backend/source.h"
@@ -22,6 +23,12 @@
 #define CODER_SRC_HEALTH       "coder-health"       /* /debug/health */
 #define CODER_SRC_STATS        "coder-stats"        /* deployment stats, user/workspace counts */
 #define CODER_SRC_QUOTA        "coder-quota"        /* workspace quota per org */
+#define CODER_SRC_COST         "coder-cost"         /* running workspaces, slow paginated list */
+#define CODER_SRC_GROUPS       "coder-groups"       /* groups' quota allowances (premium) */
+
+/* Cost control (CODER_SRC_COST, CODER_SRC_GROUPS) as a source of its own,
+ * polled on its own thread beside the chain (docs/cost.md). */
+extern const struct source_ops coder_cost_source_ops;
 
 /* Parses an RFC 3339 time ("2026-07-14T09:30:09.551870Z", "+02:00" offsets)
  * into Unix seconds; NAN for NULL, garbage, or Go's zero time (year 1). */
@@ -98,5 +105,20 @@ int coder_parse_count(const char *body, size_t len, double *count, struct err *e
 /* workspace-quota of `user` in `org`: budget -1 (not licensed) becomes NAN. */
 int coder_parse_quota(struct snapshot *s, const char *user, const char *org, const char *body,
                       size_t len, struct err *e) WARN_UNUSED;
+
+/* One page of GET /api/v2/workspaces?q=status:running: adds each workspace
+ * whose latest build is running to t (run start = latest_build.created_at;
+ * autostop = a build deadline or max_deadline, or a ttl_ms > 0; daily cost
+ * = latest_build.daily_cost); *nlisted counts the page's entries, *count
+ * the server's total of matches (NAN when absent). */
+int coder_parse_running_page(const char *body, size_t len, double off_peak_end,
+                             struct cost_tally *t, size_t *nlisted, double *count,
+                             struct err *e) WARN_UNUSED;
+
+/* Groups of organization `org` (name): one s->cost.groups entry per group
+ * with a quota_allowance > 0, at most `max`; consumption from t (finished),
+ * or NAN without a tally. */
+int coder_parse_cost_groups(struct snapshot *s, const char *org, const char *body, size_t len,
+                            const struct cost_tally *t, size_t max, struct err *e) WARN_UNUSED;
 
 #endif

@@ -751,3 +751,101 @@ int coder_parse_quota(struct snapshot *s, const char *user, const char *org, con
     json_decref(j);
     return 0;
 }
+
+/* A build time that is set: Go's zero time ("0001-01-01T00:00:00Z") and
+ * null both mean "none". */
+static bool time_set(json_t *o, const char *k)
+{
+    return isfinite(coder_parse_time(jstr(o, k)));
+}
+
+int coder_parse_running_page(const char *body, size_t len, double off_peak_end,
+                             struct cost_tally *t, size_t *nlisted, double *count, struct err *e)
+{
+    *nlisted = 0;
+    *count = NAN;
+    json_t *j = load(body, len, e);
+    if (!j) {
+        return -1;
+    }
+    json_t *ws = json_is_object(j) ? json_object_get(j, "workspaces") : NULL;
+    if (!json_is_array(ws)) {
+        json_decref(j);
+        return err_set(e, "workspaces: expected {\"workspaces\":[...]}");
+    }
+    *count = jnum(j, "count");
+    size_t i;
+    json_t *w;
+    json_array_foreach(ws, i, w)
+    {
+        (*nlisted)++;
+        json_t *lb = json_is_object(w) ? json_object_get(w, "latest_build") : NULL;
+        const char *st = jstr(lb, "status");
+        if (!st || strcmp(st, "running") != 0) {
+            continue; /* changed state between the filter and the page */
+        }
+        double ttl = jnum(w, "ttl_ms");
+        bool autostop =
+            time_set(lb, "deadline") || time_set(lb, "max_deadline") || (isfinite(ttl) && ttl > 0);
+        cost_tally_add(t, coder_parse_time(jstr(lb, "created_at")), off_peak_end, autostop,
+                       jnum(lb, "daily_cost"), jstr(w, "organization_id"), jstr(w, "owner_id"));
+    }
+    json_decref(j);
+    return 0;
+}
+
+int coder_parse_cost_groups(struct snapshot *s, const char *org, const char *body, size_t len,
+                            const struct cost_tally *t, size_t max, struct err *e)
+{
+    json_t *j = load(body, len, e);
+    if (!j) {
+        return -1;
+    }
+    if (!json_is_array(j)) {
+        json_decref(j);
+        return err_set(e, "groups: expected an array");
+    }
+    size_t i, added = 0;
+    json_t *g;
+    json_array_foreach(j, i, g)
+    {
+        double allowance = jnum(g, "quota_allowance");
+        if (!(allowance > 0) || added >= max) {
+            continue; /* a group without an allowance adds nothing to any budget */
+        }
+        added++;
+        json_t *members = json_object_get(g, "members");
+        double n = jnum(g, "total_member_count");
+        if (!isfinite(n) && json_is_array(members)) {
+            n = (double)json_array_size(members);
+        }
+        struct cost_group *cg = snapshot_add_cost_group(s);
+        cg->organization = snapshot_str(s, org);
+        cg->name = sstr(s, g, "name");
+        cg->members = n;
+        cg->allowance_credits = allowance;
+        cg->budget_credits = allowance * n;
+        if (!t) {
+            continue;
+        }
+        const char *gid = jstr(g, "id"), *oid = jstr(g, "organization_id");
+        if (gid && oid && strcmp(gid, oid) == 0) {
+            /* Everyone: every member of the organization. */
+            cg->consumed_credits = cost_tally_org(t, oid);
+            continue;
+        }
+        if (!json_is_array(members) || (isfinite(n) && json_array_size(members) < n)) {
+            continue; /* members not listed: consumption unknown */
+        }
+        double sum = 0;
+        size_t k;
+        json_t *m;
+        json_array_foreach(members, k, m)
+        {
+            sum += cost_tally_owner(t, oid, jstr(m, "id"));
+        }
+        cg->consumed_credits = sum;
+    }
+    json_decref(j);
+    return 0;
+}

@@ -499,6 +499,23 @@ static void merge_capacity(struct snapshot *d, const struct capacity *s)
     }
 }
 
+static void merge_cost(struct snapshot *d, const struct cost *s)
+{
+    struct cost *t = &d->cost;
+    NUM(t->listed_at, s->listed_at);
+    NUM(t->workspaces_running, s->workspaces_running);
+    NUM(t->running_off_peak, s->running_off_peak);
+    NUM(t->without_autostop, s->without_autostop);
+    NUM(t->daily_cost_credits, s->daily_cost_credits);
+    NUM(t->groups_at, s->groups_at);
+    for (size_t i = 0; i < s->ngroups; i++) {
+        struct cost_group *g = snapshot_add_cost_group(d);
+        *g = s->groups[i];
+        g->organization = S(s->groups[i].organization);
+        g->name = S(s->groups[i].name);
+    }
+}
+
 static void merge(struct snapshot *d, const struct snapshot *s)
 {
     for (size_t i = 0; i < s->nsources; i++) {
@@ -542,6 +559,7 @@ static void merge(struct snapshot *d, const struct snapshot *s)
         t->metrics_target = S(p->metrics_target);
     }
     merge_capacity(d, &s->capacity);
+    merge_cost(d, &s->cost);
     for (size_t i = 0; i < s->nfindings; i++) {
         const struct finding *f = &s->findings[i];
         struct finding *t = snapshot_add_finding(d);

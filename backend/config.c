@@ -42,6 +42,10 @@ void config_defaults(struct config *cfg)
     cfg->request_timeout_s = 10;
     cfg->max_body_bytes = 64 * 1024 * 1024;
     cfg->prometheus_rate_window_s = 300;
+    cfg->cost_interval_s = 900;
+    cfg->off_peak_start_h = 19;
+    cfg->off_peak_end_h = 7;
+    cfg->off_peak_weekends = true;
 }
 
 static void set_str(char **dst, const char *v)
@@ -621,6 +625,32 @@ static int file_handler(void *user, const char *section, const char *key, const 
         cfg->max_body_bytes = (size_t)b;
         return 1;
     }
+    if (IS("cost", "interval")) {
+        return file_duration(fp, section, key, value, &cfg->cost_interval_s, true);
+    }
+    if (IS("cost", "off_peak_hours")) {
+        int a, b, used = 0;
+        if (strcmp(value, "none") == 0) {
+            cfg->off_peak_start_h = cfg->off_peak_end_h = 0;
+            return 1;
+        }
+        if (sscanf(value, "%d-%d%n", &a, &b, &used) != 2 || value[used] != '\0' || a < 0 ||
+            a > 23 || b < 0 || b > 23) {
+            return file_error(fp,
+                              "bad cost.off_peak_hours '%s' (e.g. 19-7: from 19:00 to 07:00, "
+                              "or none)",
+                              value);
+        }
+        cfg->off_peak_start_h = a;
+        cfg->off_peak_end_h = b;
+        return 1;
+    }
+    if (IS("cost", "off_peak_weekends")) {
+        if (parse_bool(value, &cfg->off_peak_weekends) < 0) {
+            return file_error(fp, "cost.off_peak_weekends must be true or false");
+        }
+        return 1;
+    }
     if (strcmp(section, "display") == 0) {
         bool *dst = strcmp(key, "utc") == 0        ? &cfg->utc
                     : strcmp(key, "ascii") == 0    ? &cfg->ascii
@@ -635,8 +665,8 @@ static int file_handler(void *user, const char *section, const char *key, const 
         return 1;
     }
 #undef IS
-    static const char *const known[] = {"coder",   "metrics", "postgres", "kubernetes",
-                                        "history", "tls",     "poll",     "prometheus"};
+    static const char *const known[] = {"coder", "metrics", "postgres",   "kubernetes", "history",
+                                        "tls",   "poll",    "prometheus", "cost"};
     for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
         if (strcmp(section, known[i]) == 0) {
             return file_error(fp, "unknown key '%s' in [%s]", key, section);
@@ -1319,6 +1349,14 @@ void config_describe(const struct config *cfg, FILE *f)
             cfg->ca_file ? ", CA file " : "", cfg->ca_file ? cfg->ca_file : "");
     fprintf(f, "poll                 every %gs, window %gs, timeout %gs (connect %gs)\n",
             cfg->interval_s, cfg->window_s, cfg->request_timeout_s, cfg->connect_timeout_s);
+    fprintf(f, "cost                 running workspaces listed every %gs, off-peak ",
+            cfg->cost_interval_s);
+    if (cfg->off_peak_start_h != cfg->off_peak_end_h) {
+        fprintf(f, "%02d:00-%02d:00%s\n", cfg->off_peak_start_h, cfg->off_peak_end_h,
+                cfg->off_peak_weekends ? " and weekends" : "");
+    } else {
+        fprintf(f, "%s\n", cfg->off_peak_weekends ? "weekends" : "never");
+    }
     for (size_t i = 0; i < cfg->nsoft_limits; i++) {
         fprintf(f, "soft limit           %s: %s <= %g\n", cfg->soft_limits[i].name,
                 cfg->soft_limits[i].resource, cfg->soft_limits[i].limit);

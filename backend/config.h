@@ -90,6 +90,13 @@ struct config {
     /* Read older replicas' DERP stats from /api/v2/debug/expvar at each
      * replica's relay address (sends the owner token there): opt-in. */
     bool derp_expvar;
+    /* Cost control ([cost], docs/config.md): how often the running
+     * workspaces are listed (default 900 s; never faster than the base
+     * interval), and the off-peak hours in local time: [start, end) wrapping
+     * midnight (default 19-7; start == end: none), plus whole weekends. */
+    double cost_interval_s;
+    int off_peak_start_h, off_peak_end_h;
+    bool off_peak_weekends;
 };
 
 /* Fills cfg with defaults (no source configured, default cadences). */

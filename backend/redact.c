@@ -262,6 +262,10 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
     for (size_t i = 0; i < s->capacity.nnamespaces; i++) {
         learn(r, K_NAME, s->capacity.namespaces[i].name);
     }
+    for (size_t i = 0; i < s->cost.ngroups; i++) {
+        learn(r, K_ORG, s->cost.groups[i].organization);
+        learn(r, K_NAME, s->cost.groups[i].name);
+    }
     for (size_t i = 0; i < s->postgres.nreplication; i++) {
         learn(r, K_HOST, s->postgres.replication[i].name);
     }
@@ -326,6 +330,10 @@ void redact_snapshot(struct redact *r, struct snapshot *s)
     for (size_t i = 0; i < s->capacity.ncoder_quota; i++) {
         rewrite(r, s, &s->capacity.coder_quota[i].user);
         rewrite(r, s, &s->capacity.coder_quota[i].organization);
+    }
+    for (size_t i = 0; i < s->cost.ngroups; i++) {
+        rewrite(r, s, &s->cost.groups[i].organization);
+        rewrite(r, s, &s->cost.groups[i].name);
     }
     for (size_t i = 0; i < s->capacity.nnamespaces; i++) {
         rewrite(r, s, &s->capacity.namespaces[i].name);

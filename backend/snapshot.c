@@ -83,6 +83,10 @@ struct snapshot *snapshot_new(double time)
     c->cluster.memory_allocatable_bytes = c->cluster.memory_requested_bytes = NAN;
     c->cluster.pods_allocatable = c->cluster.pods = c->cluster.nodes = NAN;
     c->cluster.pods_unschedulable = NAN;
+
+    struct cost *k = &s->cost;
+    k->listed_at = k->workspaces_running = k->running_off_peak = NAN;
+    k->without_autostop = k->daily_cost_credits = k->groups_at = NAN;
     return s;
 }
 
@@ -113,6 +117,7 @@ void snapshot_unref(struct snapshot *s)
     free(s->capacity.nodes);
     free(s->findings);
     free(s->events);
+    free(s->cost.groups);
     arena_free(s->arena);
     free(s);
 }
@@ -235,6 +240,14 @@ struct soft_limit *snapshot_add_soft_limit(struct snapshot *s)
     struct soft_limit *l = APPEND(s, c->soft_limits, c->nsoft_limits, s->cap_soft_limits);
     l->used = l->limit = NAN;
     return l;
+}
+
+struct cost_group *snapshot_add_cost_group(struct snapshot *s)
+{
+    struct cost *c = &s->cost;
+    struct cost_group *g = APPEND(s, c->groups, c->ngroups, s->cap_cost_groups);
+    g->members = g->allowance_credits = g->budget_credits = g->consumed_credits = NAN;
+    return g;
 }
 
 struct finding *snapshot_add_finding(struct snapshot *s)

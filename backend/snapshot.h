@@ -357,6 +357,33 @@ struct event {
     const char *message;
 };
 
+/* Cost control (the guide's "Cost control"): one group's Coder quota
+ * pool. Coder budgets are per user (the sum of quota_allowance over the
+ * user's groups); a group's pool is its allowance times its members, and
+ * its consumption is the daily_cost of the running workspaces its members
+ * own (the Everyone group, whose id is the organization's: all of them). */
+struct cost_group {
+    const char *organization;
+    const char *name;
+    double members;           /* total_member_count */
+    double allowance_credits; /* quota_allowance, per member */
+    double budget_credits;    /* allowance x members */
+    double consumed_credits;  /* daily_cost of the members' running workspaces */
+};
+
+/* Running workspaces as seen by the slow, filtered, paginated list
+ * (q=status:running), carried between lists; listed_at says how old. */
+struct cost {
+    double listed_at;          /* when the running list was read; NAN never */
+    double workspaces_running; /* in that list */
+    double running_off_peak;   /* of those, running during the last off-peak hours */
+    double without_autostop;   /* of those, with no deadline and no TTL */
+    double daily_cost_credits; /* sum of latest_build.daily_cost of those */
+    double groups_at;          /* when the groups were read; NAN never */
+    struct cost_group *groups;
+    size_t ngroups;
+};
+
 struct snapshot {
     int refs; /* atomic; use snapshot_ref/unref */
     double time;
@@ -384,6 +411,9 @@ struct snapshot {
         cap_lock_waits;
     size_t cap_node_loads;
     size_t cap_stopped;
+
+    struct cost cost;
+    size_t cap_cost_groups;
 };
 
 /* A new, empty snapshot at `time` with every number unknown; refcount 1.
@@ -421,6 +451,7 @@ struct pg_replication *snapshot_add_pg_replication(struct snapshot *s);
 struct pg_lock_wait *snapshot_add_pg_lock_wait(struct snapshot *s);
 struct node_load *snapshot_add_node_load(struct snapshot *s);
 struct stopped_daemon *snapshot_add_stopped_daemon(struct snapshot *s);
+struct cost_group *snapshot_add_cost_group(struct snapshot *s);
 
 /* Finds a source by name; NULL if absent. */
 struct source_state *snapshot_find_source(const struct snapshot *s, const char *name);

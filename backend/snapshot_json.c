@@ -450,6 +450,31 @@ static json_t *capacity(const struct capacity *c)
     return o;
 }
 
+static json_t *cost(const struct cost *c)
+{
+    json_t *o = json_object();
+    SET(o, "listed_at", timev(c->listed_at));
+    SET(o, "workspaces_running", num(c->workspaces_running));
+    SET(o, "running_off_peak", num(c->running_off_peak));
+    SET(o, "without_autostop", num(c->without_autostop));
+    SET(o, "daily_cost_credits", num(c->daily_cost_credits));
+    SET(o, "groups_at", timev(c->groups_at));
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->ngroups; i++) {
+        const struct cost_group *g = &c->groups[i];
+        json_t *x = json_object();
+        SET(x, "organization", str(g->organization));
+        SET(x, "name", str(g->name));
+        SET(x, "members", num(g->members));
+        SET(x, "allowance_credits", num(g->allowance_credits));
+        SET(x, "budget_credits", num(g->budget_credits));
+        SET(x, "consumed_credits", num(g->consumed_credits));
+        json_array_append_new(a, x);
+    }
+    SET(o, "groups", a);
+    return o;
+}
+
 static json_t *findings(const struct snapshot *s)
 {
     json_t *a = json_array();
@@ -497,6 +522,7 @@ static json_t *build(const struct snapshot *s)
     SET(o, "capacity", capacity(&s->capacity));
     SET(o, "findings", findings(s));
     SET(o, "events", events(s));
+    SET(o, "cost", cost(&s->cost));
     return o;
 }
 

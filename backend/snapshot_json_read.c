@@ -428,6 +428,35 @@ static void read_capacity(struct snapshot *s, json_t *o)
     c->metrics_api = tri(o, "metrics_api");
 }
 
+static void read_cost(struct snapshot *s, json_t *o)
+{
+    if (!json_is_object(o)) {
+        return;
+    }
+    struct cost *c = &s->cost;
+    c->listed_at = tim(o, "listed_at");
+    c->workspaces_running = num(o, "workspaces_running");
+    c->running_off_peak = num(o, "running_off_peak");
+    c->without_autostop = num(o, "without_autostop");
+    c->daily_cost_credits = num(o, "daily_cost_credits");
+    c->groups_at = tim(o, "groups_at");
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(o, "groups"), i, x)
+    {
+        if (!json_is_object(x)) {
+            continue;
+        }
+        struct cost_group *g = snapshot_add_cost_group(s);
+        g->organization = str(s, x, "organization");
+        g->name = str(s, x, "name");
+        g->members = num(x, "members");
+        g->allowance_credits = num(x, "allowance_credits");
+        g->budget_credits = num(x, "budget_credits");
+        g->consumed_credits = num(x, "consumed_credits");
+    }
+}
+
 static void read_deployment(struct snapshot *s, json_t *o)
 {
     struct deployment *d = &s->deployment;
@@ -501,6 +530,7 @@ struct snapshot *snapshot_json_parse(const char *text, size_t len, struct err *e
     read_postgres(s, json_object_get(root, "postgres"));
     read_proxies(s, json_object_get(root, "proxies"));
     read_capacity(s, json_object_get(root, "capacity"));
+    read_cost(s, json_object_get(root, "cost"));
     json_array_foreach(json_object_get(root, "findings"), i, o)
     {
         if (!json_is_object(o)) {

@@ -7,17 +7,23 @@
  */
 #include "backend/sources.h"
 
+#include "backend/coder.h"
 #include "backend/derpvar.h"
 #include "backend/metrics.h"
 #include "backend/promapi.h"
 
 const struct source_ops *const sources_list[] = {
-    &coder_source_ops,       &metrics_source_ops,
-    &provmetrics_source_ops, &proxymetrics_source_ops, /* needs the proxy list */
-    &prometheus_source_ops, /* after the direct pollers, which it defers to */
-    &derpvar_source_ops,    /* after every metrics source: asks only replicas they missed */
-    &proxyhealth_source_ops, &postgres_source_ops,
-    &kubernetes_source_ops,  NULL,
+    &coder_source_ops,
+    &metrics_source_ops,
+    &provmetrics_source_ops,
+    &proxymetrics_source_ops, /* needs the proxy list */
+    &prometheus_source_ops,   /* after the direct pollers, which it defers to */
+    &derpvar_source_ops,      /* after every metrics source: asks only replicas they missed */
+    &proxyhealth_source_ops,
+    &postgres_source_ops,
+    &kubernetes_source_ops,
+    &coder_cost_source_ops, /* the slow running-workspace list, on a thread of its own */
+    NULL,
 };
 
 size_t sources_count(void)

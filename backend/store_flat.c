@@ -48,6 +48,7 @@ static const struct entity_array entity_arrays[] = {
     {"capacity/coder_quota", "coder_quota", "organization", "user", 1},
     {"capacity/soft_limits", "soft_limit", "name", NULL, 0},
     {"capacity/nodes", "node", "name", NULL, 0},
+    {"cost/groups", "cost_group", "organization", "name", 1},
 };
 
 static const struct entity_array *entity_array_of(const char *path)

@@ -5,7 +5,10 @@
  * workspaces; n lists every node), namespace quotas (the tightest resource
  * of each; Enter lists every resource used/hard), the soft limits declared
  * in the config and Coder quota budgets. Coloured by the advisor's
- * thresholds. Draws only inside its rectangle.
+ * thresholds. Below them, the cost control block: running workspaces, those
+ * running through the off-peak hours and those with no autostop, as of the
+ * last (slow) running list, with 7-day sparklines, and each quota group's
+ * pool used by its members. Draws only inside its rectangle.
  */
 #include "panels/panel.h"
 #include "panels/ptab.h"
@@ -55,6 +58,18 @@ static const struct ptab_col qcols[Q_NCOLS] = {
     [Q_BUDGET] = {"budget", 8, 0, true, 0, false},
     [Q_PCT] = {"used", 5, 0, true, 1, false},
 };
+
+enum { G_NAME, G_ORG, G_USED, G_POOL, G_PCT, G_TREND, G_NCOLS };
+static const struct ptab_col gcols[G_NCOLS] = {
+    [G_NAME] = {"quota group", 16, 30, false, 0, false},
+    [G_ORG] = {"org", 10, 0, false, 2, false},
+    [G_USED] = {"used", 7, 0, true, 0, false},
+    [G_POOL] = {"pool", 7, 0, true, 1, false},
+    [G_PCT] = {"used", 5, 0, true, 0, false},
+    [G_TREND] = {"7 days", 14, 0, false, 3, true},
+};
+
+#define COST_TREND_S (7 * 86400.0) /* the weekly change of the cost numbers */
 
 static bool is_bytes(const char *resource)
 {
@@ -235,6 +250,145 @@ static void nodes_detail(struct canvas *c, struct rect r, const struct snapshot 
                   panel_window(ctx));
     }
     ptab_fini(&t);
+}
+
+static void build_groups(struct ptab *t, const struct snapshot *s, const struct pane_view *v,
+                         const struct advisor_thresholds *th, bool stale)
+{
+    char b[64], b2[64];
+    const struct cost *k = &s->cost;
+    ptab_init(t, gcols, G_NCOLS);
+    t->stale = stale;
+    for (size_t i = 0; i < k->ngroups; i++) {
+        const struct cost_group *g = &k->groups[i];
+        const char *org = g->organization ? g->organization : "?";
+        const char *name = g->name ? g->name : "?";
+        snprintf(b, sizeof b, "%s/%s", org, name);
+        struct ptab_row *r = ptab_add(t, b, (int)i);
+        if (!r) {
+            break;
+        }
+        snprintf(r->series, sizeof r->series, "cost_group/%s/%s/consumed_credits", org, name);
+        double f = g->consumed_credits / g->budget_credits;
+        enum role role = panel_role_ratio(f, th->quota_group_warn, th->quota_group_crit,
+                                          isnan(f) ? ROLE_DIM : ROLE_NORMAL);
+        ptab_set(r, G_NAME, ROLE_NORMAL, name, NAN);
+        ptab_set(r, G_ORG, ROLE_NORMAL, org, NAN);
+        ptab_set(r, G_USED, role, fmt_num(b, sizeof b, g->consumed_credits, 0),
+                 g->consumed_credits);
+        ptab_setf(r, G_POOL, ROLE_NORMAL, g->budget_credits, "%s",
+                  fmt_num(b2, sizeof b2, g->budget_credits, 0));
+        ptab_set(r, G_PCT, role, fmt_pct(b, sizeof b, f), f);
+    }
+    /* Nearest to exhaustion first. */
+    ptab_apply(t, v->filter, G_PCT + 1);
+}
+
+/* "label  value  7-day sparkline" */
+static void cost_line(struct canvas *c, struct rect r, int y, const char *label, enum role role,
+                      const char *value, const struct pane_ctx *ctx, const struct snapshot *s,
+                      const char *series)
+{
+    panel_kv(c, r, y, 14, label, role, value, 24, ctx, s, NULL, 0);
+    int x = r.x + 3 + 14 + 24;
+    int w = r.x + r.w - 1 - x;
+    if (w > 28) {
+        w = 28;
+    }
+    if (w > 0) {
+        panel_spark(c, r, x, y, w, ctx, s, series, COST_TREND_S);
+    }
+}
+
+/* "150  25% of running" */
+static const char *share(char *buf, size_t n, double part, double whole)
+{
+    char a[32], p[16];
+    if (isnan(part)) {
+        return FMT_UNKNOWN;
+    }
+    snprintf(buf, n, "%s  %s of running", fmt_num(a, sizeof a, part, 0),
+             fmt_pct(p, sizeof p, part / whole));
+    return buf;
+}
+
+/* The cost control block from y; returns the next free line. */
+static int draw_cost(struct canvas *c, struct rect in, int y, const struct snapshot *s,
+                     const struct pane_view *v, const struct pane_ctx *ctx,
+                     const struct advisor_thresholds *th)
+{
+    const struct source_state *src = snapshot_find_source(s, "coder-cost");
+    const struct source_state *grp = snapshot_find_source(s, "coder-groups");
+    const struct cost *k = &s->cost;
+    int bottom = in.y + in.h;
+    if ((!src && isnan(k->listed_at) && k->ngroups == 0) || y + 1 >= bottom) {
+        return y; /* no Coder API, or a recording from before cost control */
+    }
+    y++;
+    char b[96], b2[64];
+    int x = canvas_put_text(c, in, in.x + 1, y, ROLE_HEADER, "cost control");
+    enum role fr = ROLE_DIM;
+    enum source_status st = src ? src->status : SOURCE_NEVER;
+    if (!isnan(k->listed_at) && isfinite(s->time)) {
+        snprintf(b, sizeof b, "running list %s ago",
+                 fmt_duration(b2, sizeof b2, s->time - k->listed_at));
+    } else if (st == SOURCE_NEVER) {
+        snprintf(b, sizeof b, "first running list pending");
+    } else {
+        snprintf(b, sizeof b, "no running list");
+    }
+    if (st == SOURCE_STALE || st == SOURCE_ERROR) {
+        fr = ROLE_STALE;
+        size_t l = strlen(b);
+        snprintf(b + l, sizeof b - l, ", %s: %s", source_status_name(st),
+                 src->error ? src->error : "?");
+    } else if (st == SOURCE_DISABLED) {
+        fr = ROLE_WARN;
+        snprintf(b, sizeof b, "running list: %s", src->error ? src->error : "disabled");
+    }
+    canvas_put_text(c, in, x + 2, y++, fr, b);
+    enum role n = st == SOURCE_STALE ? ROLE_STALE : ROLE_NORMAL;
+    double run = k->workspaces_running;
+    if (y < bottom) {
+        cost_line(c, in, y++, "running", isnan(run) ? ROLE_DIM : n, fmt_num(b2, sizeof b2, run, 0),
+                  ctx, s, "cost/workspaces_running");
+    }
+    if (y < bottom) {
+        double f = k->running_off_peak / run;
+        cost_line(c, in, y++, "off-peak", isnan(f) ? ROLE_DIM : n,
+                  share(b, sizeof b, k->running_off_peak, run), ctx, s, "cost/running_off_peak");
+    }
+    if (y < bottom) {
+        double f = k->without_autostop / run;
+        enum role role = isnan(f) ? ROLE_DIM : f >= th->cost_no_autostop_info ? ROLE_INFO : n;
+        cost_line(c, in, y++, "no autostop", role, share(b, sizeof b, k->without_autostop, run),
+                  ctx, s, "cost/without_autostop");
+    }
+    if (y < bottom) {
+        double d = k->daily_cost_credits;
+        if (!isnan(d)) {
+            snprintf(b, sizeof b, "%s credits/day", fmt_num(b2, sizeof b2, d, 0));
+        }
+        cost_line(c, in, y++, "daily cost", isnan(d) ? ROLE_DIM : n, isnan(d) ? FMT_UNKNOWN : b,
+                  ctx, s, "cost/daily_cost_credits");
+    }
+    if (grp && grp->status == SOURCE_DISABLED && y < bottom) {
+        panel_kv(c, in, y++, 14, "quota groups", ROLE_DIM,
+                 grp->reason == REASON_NEEDS_PREMIUM ? "needs Premium (template RBAC)"
+                 : grp->error                        ? grp->error
+                                                     : "disabled",
+                 60, ctx, s, NULL, 0);
+        return y;
+    }
+    struct ptab t;
+    build_groups(&t, s, v, th, grp && grp->status == SOURCE_STALE);
+    if (t.n && y + 1 < bottom) {
+        int want = (int)t.n + 1;
+        int h = want < bottom - y ? want : bottom - y;
+        y += ptab_draw(c, canvas_rect(in.x, y, in.w, h), &t, 0, -1, false, ctx, s, COST_TREND_S);
+    }
+    ptab_fini(&t);
+    return y;
 }
 
 static const char *row_id(const struct snapshot *s, const struct pane_view *v, int row, char *buf,
@@ -517,9 +671,11 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
         y++;
         int want = (int)q.n + 1;
         int h = want < bottom - y ? want : bottom - y;
-        ptab_draw(c, canvas_rect(in.x, y, in.w, h), &q, 0, -1, false, ctx, s, panel_window(ctx));
+        y += ptab_draw(c, canvas_rect(in.x, y, in.w, h), &q, 0, -1, false, ctx, s,
+                       panel_window(ctx));
     }
     ptab_fini(&q);
+    draw_cost(c, in, y, s, v, ctx, th);
     panel_view_badge(c, r, v, v->sort > 0 && v->sort <= N_NCOLS ? ncols[v->sort - 1].name : NULL);
 }
 

@@ -484,6 +484,79 @@ static void used_of(struct doc_table *t, const struct advisor_thresholds *th, co
     t->cells[(t->nrows - 1) * 2 + 1].series = xstrdup(series_name);
 }
 
+/* "151 (25 % of running)" */
+static const char *of_running(char *buf, size_t n, double part, double running)
+{
+    char a[32], p[16];
+    if (isnan(part)) {
+        return NULL;
+    }
+    snprintf(buf, n, "%s (%s of running)", fmt_num(a, sizeof a, part, 0),
+             fmt_pct(p, sizeof p, part / running));
+    return buf;
+}
+
+/* Cost control (docs/cost.md): the last running list and the quota groups. */
+static void cost(struct doc_section *sec, const struct snapshot *s,
+                 const struct advisor_thresholds *th)
+{
+    char b[96], b2[64];
+    const struct cost *k = &s->cost;
+    if (isnan(k->listed_at) && k->ngroups == 0) {
+        return;
+    }
+    struct doc_table *t =
+        table(sec, "Cost control", (const char *const[]){"workspaces", "value", NULL});
+    struct doc_cell *c = row(t);
+    cell(&c[0], DOC_NORMAL, "running list taken");
+    if (isnan(k->listed_at)) {
+        cell(&c[1], DOC_DIM, NULL);
+    } else {
+        cellf(&c[1], DOC_DIM, "%s ago", fmt_duration(b2, sizeof b2, s->time - k->listed_at));
+    }
+    c = row(t);
+    cell(&c[0], DOC_NORMAL, "running");
+    cell(&c[1], DOC_NORMAL, fmt_num(b, sizeof b, k->workspaces_running, 0));
+    series(&c[1], "cost/workspaces_running");
+    c = row(t);
+    cell(&c[0], DOC_NORMAL, "running through off-peak hours");
+    cell(&c[1], DOC_NORMAL, of_running(b, sizeof b, k->running_off_peak, k->workspaces_running));
+    series(&c[1], "cost/running_off_peak");
+    c = row(t);
+    cell(&c[0], DOC_NORMAL, "without autostop");
+    cell(&c[1],
+         k->without_autostop / k->workspaces_running >= th->cost_no_autostop_info ? DOC_INFO
+                                                                                  : DOC_NORMAL,
+         of_running(b, sizeof b, k->without_autostop, k->workspaces_running));
+    series(&c[1], "cost/without_autostop");
+    c = row(t);
+    cell(&c[0], DOC_NORMAL, "daily cost (credits)");
+    cell(&c[1], DOC_NORMAL, fmt_num(b, sizeof b, k->daily_cost_credits, 0));
+    series(&c[1], "cost/daily_cost_credits");
+    if (k->ngroups == 0) {
+        return;
+    }
+    t = table(
+        sec, "Quota groups",
+        (const char *const[]){"group", "organization", "members", "used", "pool", "used %", NULL});
+    for (size_t i = 0; i < k->ngroups && t->nrows < DOC_MAX_ROWS; i++) {
+        const struct cost_group *g = &k->groups[i];
+        double f = g->consumed_credits / g->budget_credits;
+        enum doc_role role = f >= th->quota_group_crit   ? DOC_CRIT
+                             : f >= th->quota_group_warn ? DOC_WARN
+                                                         : DOC_NORMAL;
+        c = row(t);
+        cell(&c[0], DOC_NORMAL, g->name);
+        cell(&c[1], DOC_NORMAL, g->organization);
+        cell(&c[2], DOC_NORMAL, fmt_num(b, sizeof b, g->members, 0));
+        cell(&c[3], role, fmt_num(b, sizeof b, g->consumed_credits, 0));
+        cell(&c[4], DOC_NORMAL, fmt_num(b, sizeof b, g->budget_credits, 0));
+        cell(&c[5], role, fmt_pct(b, sizeof b, f));
+        series(&c[5], "cost_group/%s/%s/consumed_credits", g->organization ? g->organization : "?",
+               g->name ? g->name : "?");
+    }
+}
+
 static void capacity(struct doc *d, const struct snapshot *s, const struct advisor_thresholds *th)
 {
     char b[64], b2[64];
@@ -580,6 +653,7 @@ static void capacity(struct doc *d, const struct snapshot *s, const struct advis
             cell(&c[3], DOC_NORMAL, fmt_num(b, sizeof b, q->budget, 0));
         }
     }
+    cost(sec, s, th);
 }
 
 struct doc *doc_from_snapshot(const struct snapshot *s, int utc)

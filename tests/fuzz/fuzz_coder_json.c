@@ -8,6 +8,7 @@
 #include "backend/coder.h"
 #include "backend/snapshot_json.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
-    uint8_t mode = data[0] % 12;
+    uint8_t mode = data[0] % 14;
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
     struct snapshot *s = snapshot_new(1795749120.0);
@@ -86,6 +87,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 10:
         rc = coder_parse_quota(s, "alice", "coder", body, len, &e);
         break;
+    case 12: {
+        /* cost control: a running-list page, then the groups against it */
+        struct cost_tally t;
+        cost_tally_init(&t, 1795749000.0);
+        size_t nl = 0;
+        double count;
+        rc = coder_parse_running_page(body, len, 1795749000.0, &t, &nl, &count, &e);
+        if (t.running > (double)nl || t.off_peak > t.running || t.without_autostop > t.running) {
+            abort();
+        }
+        cost_tally_finish(&t);
+        cost_tally_emit(&t, s, 1795749000.0);
+        cost_tally_fini(&t);
+        break;
+    }
+    case 13: {
+        struct cost_tally t;
+        cost_tally_init(&t, NAN);
+        cost_tally_add(&t, 1.7e9, NAN, true, 3, "3e5a8c8b-7b6e-4d6a-9c53-2f0d6a1b9e11",
+                       "a7e2c9b4-1d3f-4e5a-8b6c-9d0e1f2a3b4c");
+        cost_tally_finish(&t);
+        rc = coder_parse_cost_groups(s, "coder", body, len, &t, 64, &e);
+        if (s->cost.ngroups > 64) {
+            abort();
+        }
+        cost_tally_fini(&t);
+        break;
+    }
     default: {
         char msg[256];
         (void)coder_error_reason(400 + (long)(size % 200), body, len, msg, sizeof msg);

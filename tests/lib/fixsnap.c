@@ -312,6 +312,29 @@ static void build(struct snapshot *s, int incident, int hostile)
         n->proxies = 0;
         n->provisioners = nodes[i].prov;
     }
+    /* Cost control: the running list from 4 minutes ago; in the incident
+     * the gpu-users pool is nearly used up. */
+    struct cost *k = &s->cost;
+    k->listed_at = s->time - 240;
+    k->groups_at = s->time - 240;
+    k->workspaces_running = 598;
+    k->running_off_peak = incident ? 241 : 112;
+    k->without_autostop = 151;
+    k->daily_cost_credits = 1560;
+    struct cost_group *g = snapshot_add_cost_group(s);
+    g->organization = snapshot_str(s, "coder");
+    g->name = snapshot_str(s, "Everyone");
+    g->members = 930;
+    g->allowance_credits = 10;
+    g->budget_credits = 9300;
+    g->consumed_credits = 1560;
+    g = snapshot_add_cost_group(s);
+    g->organization = snapshot_str(s, "coder");
+    g->name = snapshot_str(s, "gpu-users");
+    g->members = 4;
+    g->allowance_credits = 40;
+    g->budget_credits = 160;
+    g->consumed_credits = incident ? 154 : 48;
 
     if (incident) {
         struct finding *f = snapshot_add_finding(s);

@@ -265,6 +265,25 @@ struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned
         n->proxies = 0;
         n->provisioners = k % 2;
     }
+    /* Cost control: a slow list (new numbers every 90 cycles, its time
+     * carried between), and quota groups, a second one in some windows. */
+    struct cost *ct = &s->cost;
+    unsigned list = i / 90;
+    ct->listed_at = t - 10.0 * (i % 90);
+    ct->groups_at = ct->listed_at;
+    ct->workspaces_running = 500 + floor(level(seed, 31, 0, list, 1) * 100);
+    ct->running_off_peak = floor(ct->workspaces_running * 0.3);
+    ct->without_autostop = list % 2 ? NAN : floor(ct->workspaces_running * 0.2);
+    ct->daily_cost_credits = ct->workspaces_running * 3;
+    for (unsigned k = 0; k < 1 + list % 2; k++) {
+        struct cost_group *g = snapshot_add_cost_group(s);
+        g->organization = snapshot_str(s, "coder");
+        g->name = snapshot_str(s, k ? "gpu-users" : "Everyone");
+        g->members = k ? 4 : 930;
+        g->allowance_credits = k ? 40 : 10;
+        g->budget_credits = g->members * g->allowance_credits;
+        g->consumed_credits = k ? 48 : ct->daily_cost_credits;
+    }
     if ((i / 20) % 2 == 1) {
         struct finding *f = snapshot_add_finding(s);
         f->rule = snapshot_str(s, "provisioner.queue_backlog");

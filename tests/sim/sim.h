@@ -66,6 +66,13 @@ struct sim_opts {
     bool colocate_coderd;    /* one coderd replica runs on the most crowded workspace node */
     bool packed_nodes;       /* the crowded workspace nodes are packed to 97 %, not 84 % */
     int derp_expvar_only;    /* the last N replicas expose DERP stats only via expvar */
+    /* Cost control (tests/sim/sim_cost.c). */
+    double off_peak_share;    /* running workspaces left on since before the last off-peak */
+    double no_autostop_share; /* workspaces with no TTL and no deadline */
+    int off_peak_start_h, off_peak_end_h; /* UTC hours [start, end) plus weekends */
+    int gpu_cost;                         /* daily_cost of a gpu-users member's workspace */
+    bool no_ws_drift;                     /* running count stays at the preset's */
+    bool off_peak_weekdays_only;          /* weekends are not off-peak */
 };
 
 struct sim_tags {
@@ -189,6 +196,7 @@ struct sim_reqlog {
     char method[8];
     char path[160];
     int status;
+    char query[160]; /* decoded "k=v&k=v", in request order; "" if none */
 };
 
 struct sim_ratebucket {
@@ -388,5 +396,20 @@ void sim_derp_expvar_reply(struct sim *s, int index, struct sim_req *q, struct s
 extern const char sim_tpl_workspace[];
 extern const char sim_tpl_template[];
 extern const char sim_tpl_health[];
+
+/* Cost control: how many members the gpu-users group of the default org has
+ * (users 1..SIM_GPU_MEMBERS). */
+#define SIM_GPU_MEMBERS 4
+
+/* Patches workspace i (its JSON w, a copy of the template) with its owner,
+ * autostop settings, build start and daily cost, as of simulated time now
+ * with `users` active users; running says whether it is listed as running.
+ * Reads only s's immutable options: no lock needed. */
+void sim_cost_workspace(const struct sim *s, double now, long users, long i, bool running,
+                        json_t *w);
+/* The cost section of /__sim/truth (caller holds s->mu). */
+json_t *sim_cost_truth(struct sim *s);
+/* The id of simulated user u (what /users and group members say). */
+void sim_user_id(long u, char out[40]);
 
 #endif

@@ -902,7 +902,8 @@ static void h_users(struct sim *s, struct sim_req *q, struct sim_reply *r, enum 
     sim_reply_json(r, 200, o);
 }
 
-static json_t *workspace_json(struct sim *s, long i, const char *status, json_t *tpl)
+static json_t *workspace_json(struct sim *s, long i, const char *status, json_t *tpl, double now,
+                              long users)
 {
     json_t *w = json_deep_copy(tpl);
     char id[40], name[32], owner[32], bid[40];
@@ -910,7 +911,7 @@ static json_t *workspace_json(struct sim *s, long i, const char *status, json_t 
     sim_uuid(&seed, id);
     sim_uuid(&seed, bid);
     snprintf(name, sizeof name, "ws-%05ld", i);
-    snprintf(owner, sizeof owner, "user%05ld", i % (s->users_active ? s->users_active : 1));
+    snprintf(owner, sizeof owner, "user%05ld", i % (users ? users : 1));
     json_object_set_new(w, "id", json_string(id));
     json_object_set_new(w, "name", json_string(name));
     json_object_set_new(w, "owner_name", json_string(owner));
@@ -932,6 +933,7 @@ static json_t *workspace_json(struct sim *s, long i, const char *status, json_t 
     json_t *md = json_object_get(job, "metadata");
     json_object_set_new(md, "workspace_id", json_string(id));
     json_object_set_new(md, "workspace_name", json_string(name));
+    sim_cost_workspace(s, now, users, i, run, w);
     return w;
 }
 
@@ -943,6 +945,8 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
     const char *owner = q_get(qs, "owner", ov);
     pthread_mutex_lock(&s->mu);
     long total = s->workspaces_total, count = total;
+    double now = s->sim_now;
+    long users = s->users_active;
     struct {
         const char *n;
         long c;
@@ -989,7 +993,7 @@ static void h_workspaces(struct sim *s, struct sim_req *q, struct sim_reply *r, 
             /* unfiltered: the same order as the metrics, running ones first */
             wst = i < by[0].c ? "running" : i < by[0].c + by[2].c ? "failed" : "stopped";
         }
-        json_array_append_new(arr, workspace_json(s, i, wst, tpl));
+        json_array_append_new(arr, workspace_json(s, i, wst, tpl, now, users));
     }
     json_decref(tpl);
     json_t *o = json_object();
@@ -1050,12 +1054,19 @@ static void h_groups(struct sim *s, struct sim_reply *r, int org, enum role role
                                                  : "0b2c4d6e-8f01-4234-9567-89abcdef0123"));
         json_object_set_new(g, "name", json_string("gpu-users"));
         json_object_set_new(g, "display_name", json_string("GPU Users"));
-        json_t *m = user_json(1, "active", false);
-        json_object_del(m, "has_ai_seat");
-        json_object_del(m, "organization_ids");
-        json_object_del(m, "roles");
-        json_object_set_new(g, "members", json_pack("[o]", m));
-        json_object_set_new(g, "total_member_count", json_integer(1));
+        /* The default org's gpu-users are users 1..SIM_GPU_MEMBERS (their
+         * workspaces cost --gpu-cost credits a day, sim_cost.c). */
+        json_t *members = json_array();
+        int nm = org == 0 ? SIM_GPU_MEMBERS : 1;
+        for (int k = 1; k <= nm; k++) {
+            json_t *m = user_json(k, "active", false);
+            json_object_del(m, "has_ai_seat");
+            json_object_del(m, "organization_ids");
+            json_object_del(m, "roles");
+            json_array_append_new(members, m);
+        }
+        json_object_set_new(g, "members", members);
+        json_object_set_new(g, "total_member_count", json_integer(nm));
         json_object_set_new(g, "quota_allowance", json_integer(40));
         json_object_set_new(g, "source", json_string("oidc"));
         json_array_append_new(arr, g);

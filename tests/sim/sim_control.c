@@ -133,9 +133,10 @@ static void list_requests(struct sim *s, struct sim_req *q, struct sim_reply *r)
     }
     for (long i = start; i < n; i++) {
         struct sim_reqlog *l = &s->reqlog[i % SIM_MAX_REQLOG];
-        json_array_append_new(arr, json_pack("{s:I,s:f,s:s,s:s,s:s,s:i}", "seq", (json_int_t)i, "t",
-                                             l->t, "listener", l->listener, "method", l->method,
-                                             "path", l->path, "status", l->status));
+        json_array_append_new(arr,
+                              json_pack("{s:I,s:f,s:s,s:s,s:s,s:i,s:s}", "seq", (json_int_t)i, "t",
+                                        l->t, "listener", l->listener, "method", l->method, "path",
+                                        l->path, "status", l->status, "query", l->query));
     }
     pthread_mutex_unlock(&s->mu);
     sim_reply_json(r, 200, json_pack("{s:I,s:o}", "total", (json_int_t)n, "requests", arr));

@@ -85,9 +85,30 @@ static bool fault_matches(const struct sim_fault *f, const char *lname, const ch
     return strncmp(url, f->prefix, strlen(f->prefix)) == 0;
 }
 
-static void log_request(struct sim *s, const char *lname, const char *method, const char *url,
-                        int status)
+struct query_buf {
+    char *p;
+    size_t n, used;
+};
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
 {
+    struct query_buf *q = cls;
+    (void)kind;
+    if (q->used < q->n) {
+        int w = snprintf(q->p + q->used, q->n - q->used, "%s%s=%s", q->used ? "&" : "", key,
+                         value ? value : "");
+        q->used += w > 0 ? (size_t)w : 0;
+    }
+    return MHD_YES;
+}
+
+static void log_request(struct sim *s, struct MHD_Connection *c, const char *lname,
+                        const char *method, const char *url, int status)
+{
+    char query[160] = "";
+    struct query_buf qb = {query, sizeof query, 0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &qb);
     pthread_mutex_lock(&s->mu);
     struct sim_reqlog *l = &s->reqlog[s->reqlog_n % SIM_MAX_REQLOG];
     s->reqlog_n++;
@@ -96,6 +117,7 @@ static void log_request(struct sim *s, const char *lname, const char *method, co
     snprintf(l->method, sizeof l->method, "%s", method);
     snprintf(l->path, sizeof l->path, "%s", url);
     l->status = status;
+    snprintf(l->query, sizeof l->query, "%s", query);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -357,7 +379,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         pthread_mutex_unlock(&s->mu);
     }
     if (faulted && strcmp(f.kind, "hang") == 0) {
-        log_request(s, l->name, method, url, 0);
+        log_request(s, c, l->name, method, url, 0);
         long hold = f.max_hold_ms > 0 ? f.max_hold_ms : 60000;
         if (hold > 600000) {
             hold = 600000;
@@ -400,7 +422,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (r.status == 0) {
         /* the handler asked to drop the connection without an answer */
         if (!control) {
-            log_request(s, l->name, method, url, 0);
+            log_request(s, c, l->name, method, url, 0);
         }
         free(r.body.p);
         sim_blob_unref(r.blob);
@@ -411,7 +433,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         malform(&r, l->kind == L_METRICS || l->kind == L_PROV);
     }
     if (!control) {
-        log_request(s, l->name, method, url, r.status);
+        log_request(s, c, l->name, method, url, r.status);
     }
     enum MHD_Result ret = send_reply(s, c, l, &r, faulted ? &f : NULL);
     free(r.body.p);

@@ -48,7 +48,16 @@ static void usage(FILE *f)
             "  --port-base N              first port (0 = ephemeral ports, the default)\n"
             "  --derp-expvar-only N       the last N replicas are an older build: no\n"
             "                             coder_derp_server_* metrics, DERP stats only in\n"
-            "                             /api/v2/debug/expvar on their relay address\n");
+            "                             /api/v2/debug/expvar on their relay address\n"
+            "  --off-peak-share F         running workspaces left on through the last\n"
+            "                             off-peak hours (default 0.3)\n"
+            "  --no-autostop-share F      workspaces without TTL or deadline (default 0.25)\n"
+            "  --off-peak-hours A-B       UTC off-peak hours, plus weekends (default 19-7)\n"
+            "  --off-peak-weekends on|off weekends are off-peak too (default on)\n"
+            "  --gpu-cost N               daily cost of a gpu-users member's workspace\n"
+            "                             (default 12)\n"
+            "  --ws-drift on|off          running count drifts each simulated minute\n"
+            "                             (default on)\n");
 }
 
 static void random_token(char *out, size_t n, const char *prefix)
@@ -93,6 +102,11 @@ static int parse(struct sim_opts *o, int argc, char **argv)
     snprintf(o->scenario, sizeof o->scenario, "steady");
     o->seed = 1;
     o->speed = 1;
+    o->off_peak_share = 0.3;
+    o->no_autostop_share = 0.25;
+    o->off_peak_start_h = 19;
+    o->off_peak_end_h = 7;
+    o->gpu_cost = 12;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     o->start_epoch = (double)ts.tv_sec;
@@ -197,6 +211,39 @@ static int parse(struct sim_opts *o, int argc, char **argv)
                 fprintf(stderr, "scaletop-sim: --derp-expvar-only needs 0..%d\n", SIM_MAX_REPLICAS);
                 return -1;
             }
+        } else if (strcmp(a, "--off-peak-share") == 0 || strcmp(a, "--no-autostop-share") == 0) {
+            NEEDV;
+            double f = strtod(v, NULL);
+            if (!(f >= 0 && f <= 1)) {
+                fprintf(stderr, "scaletop-sim: %s must be in [0, 1]\n", a);
+                return -1;
+            }
+            *(strcmp(a, "--off-peak-share") == 0 ? &o->off_peak_share : &o->no_autostop_share) = f;
+        } else if (strcmp(a, "--off-peak-hours") == 0) {
+            NEEDV;
+            if (sscanf(v, "%d-%d", &o->off_peak_start_h, &o->off_peak_end_h) != 2 ||
+                o->off_peak_start_h < 0 || o->off_peak_start_h > 23 || o->off_peak_end_h < 0 ||
+                o->off_peak_end_h > 23) {
+                fprintf(stderr, "scaletop-sim: --off-peak-hours takes A-B, hours 0..23\n");
+                return -1;
+            }
+        } else if (strcmp(a, "--off-peak-weekends") == 0) {
+            NEEDV;
+            bool on;
+            if (!on_off(v, &on)) {
+                return -1;
+            }
+            o->off_peak_weekdays_only = !on;
+        } else if (strcmp(a, "--gpu-cost") == 0) {
+            NEEDV;
+            o->gpu_cost = atoi(v);
+        } else if (strcmp(a, "--ws-drift") == 0) {
+            NEEDV;
+            bool on;
+            if (!on_off(v, &on)) {
+                return -1;
+            }
+            o->no_ws_drift = !on;
         } else if (strcmp(a, "--port-base") == 0) {
             NEEDV;
             o->port_base = atoi(v);

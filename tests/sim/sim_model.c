@@ -488,7 +488,7 @@ static void set_world(struct sim *s)
     }
     /* workspace counts drift a little around the preset */
     long minute = (long)floor(s->sim_now / 60);
-    if (minute != s->ws_minute) {
+    if (minute != s->ws_minute && !s->o.no_ws_drift) {
         s->ws_minute = minute;
         long target = (long)(s->workspaces_total * 0.6);
         s->ws_running += (long)(sim_rand(&s->rng) % 5) - 2;
@@ -1109,6 +1109,7 @@ json_t *sim_truth(struct sim *s)
     json_object_set_new(us, "dormant", json_integer(s->users_dormant));
     json_object_set_new(us, "suspended", json_integer(s->users_suspended));
     json_object_set_new(t, "users", us);
+    json_object_set_new(t, "cost", sim_cost_truth(s));
     return t;
 }
 

@@ -650,3 +650,113 @@ TEST(advisor_every_rule_and_threshold_documented)
     }
     free(doc);
 }
+
+/* A cost section that follows the guide: most running workspaces stop on
+ * their own, few run through the night, quota pools half used. */
+static struct snapshot *steady_cost(void)
+{
+    struct snapshot *s = steady();
+    s->deployment.workspaces_total = 1000;
+    s->cost.listed_at = s->time - 60;
+    s->cost.workspaces_running = 400;
+    s->cost.without_autostop = 40;
+    s->cost.running_off_peak = 100;
+    s->cost.daily_cost_credits = 900;
+    struct cost_group *g = snapshot_add_cost_group(s);
+    g->organization = snapshot_str(s, "coder");
+    g->name = snapshot_str(s, "gpu-users");
+    g->members = 4;
+    g->allowance_credits = 40;
+    g->budget_credits = 160;
+    g->consumed_credits = 80;
+    return s;
+}
+
+TEST(advisor_cost_quiet_when_healthy_or_unknown)
+{
+    struct snapshot *s = steady_cost();
+    struct advisor *a = fresh();
+    advisor_evaluate(a, s, NULL);
+    CHECK_INT(s->nfindings, 0);
+    advisor_free(a);
+    snapshot_unref(s);
+
+    /* Unknown shares and consumption never fire. */
+    s = steady_cost();
+    s->cost.without_autostop = NAN;
+    s->cost.running_off_peak = NAN;
+    s->cost.groups[0].consumed_credits = NAN;
+    a = fresh();
+    advisor_evaluate(a, s, NULL);
+    CHECK_INT(s->nfindings, 0);
+    advisor_free(a);
+    snapshot_unref(s);
+
+    /* Too few running workspaces to judge a share: 3 of 5 without autostop. */
+    s = steady_cost();
+    s->cost.workspaces_running = 5;
+    s->cost.without_autostop = 3;
+    s->cost.running_off_peak = 5;
+    s->deployment.workspaces_total = 6;
+    a = fresh();
+    advisor_evaluate(a, s, NULL);
+    CHECK(find(s, "cost.no_autostop", NULL) == NULL);
+    CHECK(find(s, "cost.off_peak", NULL) == NULL);
+    advisor_free(a);
+    snapshot_unref(s);
+}
+
+TEST(advisor_cost_no_autostop)
+{
+    struct snapshot *s = steady_cost();
+    s->cost.without_autostop = 120; /* 30 % of 400 */
+    expect(s, "cost.no_autostop", "workspaces", SEV_INFO, "without_autostop=120 of 400");
+}
+
+TEST(advisor_cost_off_peak_share_of_all_workspaces)
+{
+    struct snapshot *s = steady_cost();
+    s->cost.running_off_peak = 350; /* 35 % of 1000 workspaces */
+    expect(s, "cost.off_peak", "workspaces", SEV_INFO, "running_off_peak=350 of 1000");
+    /* Without the total, the running list is the denominator. */
+    s = steady_cost();
+    s->deployment.workspaces_total = NAN;
+    s->cost.running_off_peak = 130; /* 32 % of 400 running */
+    expect(s, "cost.off_peak", "workspaces", SEV_INFO, "running_off_peak=130 of 400");
+}
+
+TEST(advisor_cost_quota_group)
+{
+    struct snapshot *s = steady_cost();
+    s->cost.groups[0].consumed_credits = 136; /* 85 % */
+    expect(s, "cost.quota_group", "quota_group/coder/gpu-users", SEV_WARN, "consumed=136 of 160");
+    s = steady_cost();
+    s->cost.groups[0].consumed_credits = 170; /* over budget */
+    expect(s, "cost.quota_group", "quota_group/coder/gpu-users", SEV_CRIT, "consumed=170 of 160");
+    /* A pool of zero (no members) is not judged. */
+    s = steady_cost();
+    s->cost.groups[0].budget_credits = 0;
+    s->cost.groups[0].consumed_credits = 5;
+    struct advisor *a = fresh();
+    advisor_evaluate(a, s, NULL);
+    CHECK(find(s, "cost.quota_group", NULL) == NULL);
+    advisor_free(a);
+    snapshot_unref(s);
+}
+
+TEST(advisor_cost_thresholds_configurable)
+{
+    struct advisor_thresholds t;
+    advisor_thresholds_default(&t);
+    struct err e;
+    CHECK_INT(advisor_thresholds_set(&t, "cost_no_autostop_info", "0.05", &e), 0);
+    CHECK_INT(advisor_thresholds_set(&t, "quota_group_warn", "0.4", &e), 0);
+    struct snapshot *s = steady_cost(); /* 10 % without autostop, group at 50 % */
+    struct advisor *a = advisor_new(&t);
+    advisor_evaluate(a, s, NULL);
+    CHECK(find(s, "cost.no_autostop", "workspaces") != NULL);
+    const struct finding *f = find(s, "cost.quota_group", NULL);
+    CHECK(f != NULL && f->severity == SEV_WARN);
+    advisor_free(a);
+    snapshot_unref(s);
+}

@@ -622,3 +622,38 @@ TEST(proxy_metrics_and_derp_expvar)
     CHECK(strstr(l.e.msg, "config:2") != NULL);
     unload(&l);
 }
+
+TEST(config_cost_section)
+{
+    fresh();
+    struct loaded l;
+    load(&l, NULL, NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK_NEAR(l.cfg.cost_interval_s, 900, 0);
+    CHECK_INT(l.cfg.off_peak_start_h, 19);
+    CHECK_INT(l.cfg.off_peak_end_h, 7);
+    CHECK(l.cfg.off_peak_weekends);
+    unload(&l);
+    write_file(".config/scaletop/config",
+               "[cost]\ninterval = 5m\noff_peak_hours = 20-6\noff_peak_weekends = no\n");
+    load(&l, NULL, NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK_NEAR(l.cfg.cost_interval_s, 300, 0);
+    CHECK_INT(l.cfg.off_peak_start_h, 20);
+    CHECK_INT(l.cfg.off_peak_end_h, 6);
+    CHECK(!l.cfg.off_peak_weekends);
+    char *d = describe(&l.cfg);
+    CHECK(strstr(d, "listed every 300s, off-peak 20:00-06:00\n") != NULL);
+    free(d);
+    unload(&l);
+    write_file(".config/scaletop/config", "[cost]\noff_peak_hours = none\n");
+    load(&l, NULL, NULL);
+    CHECK_INT(l.rc, 0);
+    CHECK_INT(l.cfg.off_peak_start_h, l.cfg.off_peak_end_h);
+    unload(&l);
+    check_file_error("[cost]\noff_peak_hours = 7pm-7am\n", 2, "off_peak_hours");
+    check_file_error("[cost]\noff_peak_hours = 19-24\n", 2, "off_peak_hours");
+    check_file_error("[cost]\ninterval = 0\n", 2, "cost.interval");
+    check_file_error("[cost]\noff_peak_weekends = sometimes\n", 2, "true or false");
+    check_file_error("[cost]\nlist_all = yes\n", 2, "unknown key 'list_all' in [cost]");
+}

@@ -747,3 +747,58 @@ TEST(panes_selection_stays_on_the_rows_and_gone_rows_say_so)
     free(t);
     snapshot_unref(s);
 }
+
+/* Records the window asked for the cost series (the weekly sparkline). */
+static double cost_window_s;
+static size_t cost_range(void *ctx, const char *series, double from, double to, size_t n,
+                         double *out)
+{
+    if (strcmp(series, "cost/workspaces_running") == 0) {
+        cost_window_s = to - from;
+    }
+    return fake_range(ctx, series, from, to, n, out);
+}
+
+TEST(panes_capacity_cost_block)
+{
+    utf8_locale();
+    /* Groups need Premium: said in place of the table; the running list is there. */
+    struct snapshot *s = fixsnap_steady();
+    struct source_state *src = snapshot_add_source(s, "coder-cost", "coder");
+    src->status = SOURCE_OK;
+    src = snapshot_add_source(s, "coder-groups", "coder");
+    src->status = SOURCE_DISABLED;
+    src->reason = REASON_NEEDS_PREMIUM;
+    s->cost.ngroups = 0;
+    char *t = pane_text(PANE_CAPACITY, s, 120, 60, NULL, NULL, NULL);
+    CHECK(strstr(t, "cost control  running list 4m00s ago") != NULL);
+    CHECK(strstr(t, "needs Premium") != NULL);
+    CHECK(strstr(t, "151  25% of running") != NULL);
+    CHECK(strstr(t, " pool ") == NULL); /* no group table */
+    free(t);
+    /* The sparklines show the last 7 days whatever the pane's window. */
+    struct series_source rec = {NULL, cost_range};
+    struct pane_ctx ctx = {.series = &rec, .window_s = 3600};
+    cost_window_s = 0;
+    t = pane_text(PANE_CAPACITY, s, 120, 60, NULL, &ctx, NULL);
+    CHECK_NEAR(cost_window_s, 7 * 86400.0, 0);
+    free(t);
+    /* Before the first list: pending, and unknown numbers are dashes. */
+    snapshot_find_source(s, "coder-cost")->status = SOURCE_NEVER;
+    s->cost.listed_at = s->cost.workspaces_running = s->cost.running_off_peak = NAN;
+    s->cost.without_autostop = s->cost.daily_cost_credits = NAN;
+    t = pane_text(PANE_CAPACITY, s, 120, 60, NULL, NULL, NULL);
+    CHECK(strstr(t, "first running list pending") != NULL);
+    CHECK(strcmp(value_after(t, "running"), "-") == 0);
+    CHECK(strcmp(value_after(t, "no autostop"), "-") == 0);
+    free(t);
+    snapshot_unref(s);
+    /* No Coder API and no recorded cost: no block at all. */
+    s = fixsnap_steady();
+    s->cost.listed_at = NAN;
+    s->cost.ngroups = 0;
+    t = pane_text(PANE_CAPACITY, s, 120, 60, NULL, NULL, NULL);
+    CHECK(strstr(t, "cost control") == NULL);
+    free(t);
+    snapshot_unref(s);
+}

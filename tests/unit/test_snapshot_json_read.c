@@ -67,6 +67,14 @@ TEST(snapshot_json_reads_contract_document)
     CHECK_INT(s->capacity.namespaces[0].nresources, 2);
     CHECK_NEAR(s->capacity.namespaces[0].resources[0].used, 95, 0);
     CHECK_INT(s->capacity.ncoder_quota, 1);
+    CHECK_NEAR(s->cost.listed_at, 1795748700, 0);
+    CHECK_NEAR(s->cost.workspaces_running, 598, 0);
+    CHECK_NEAR(s->cost.running_off_peak, 112, 0);
+    CHECK(isnan(s->cost.without_autostop)); /* null stays unknown */
+    CHECK_INT(s->cost.ngroups, 1);
+    CHECK_STR(s->cost.groups[0].name, "gpu-users");
+    CHECK_NEAR(s->cost.groups[0].consumed_credits, 48, 0);
+    CHECK_NEAR(s->cost.groups[0].budget_credits, 160, 0);
     CHECK_INT(s->nfindings, 1);
     CHECK_INT(s->findings[0].severity, SEV_WARN);
     CHECK_INT(s->nevents, 1);
