@@ -133,7 +133,7 @@ fi
 cli_diff want-06-12 "$H" 2026-11-27T03:06:00Z 2026-11-27T03:12:00Z
 body_rows 3 58 | drop_trailing_blanks >"$SCRATCH/got"
 same compare-equals-diff-one-screen "$SCRATCH/want-06-12" "$SCRATCH/got"
-check_eq compare-diff-is-the-incident "$(grep -c 'started' "$SCRATCH/want-06-12")" 3
+check_eq compare-diff-is-the-incident "$(grep -c 'started' "$SCRATCH/want-06-12")" 4
 # Esc: the panes again, the marks kept
 key Escape
 if wait_for 'Overview' 30 && ! screen | grep -qF 'Compare  A'; then ok compare-esc-back; else
