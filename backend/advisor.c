@@ -81,6 +81,12 @@ static const struct threshold_row thresholds[] = {
      T(utilisation_warn)},
     {{"utilisation_crit", 0.9, "fraction", "coderd CPU or memory used of available, critical"},
      T(utilisation_crit)},
+    {{"node_workspaces_warn", 20, "workspaces",
+      "workspaces on one node at which it is a noisy-neighbour risk"},
+     T(node_workspaces_warn)},
+    {{"node_share_warn", 0.85, "fraction",
+      "workspaces' requests of a node's allocatable CPU or memory: noisy-neighbour risk"},
+     T(node_share_warn)},
     {{"derp_relay_warn_bytes_per_s", 5e6, "bytes/s",
       "traffic one replica's or proxy's DERP relay carries, warning"},
      T(derp_relay_warn_bytes_per_s)},
@@ -190,6 +196,12 @@ static const struct advisor_rule_info rules[] = {
      "Guide: \"monitor Coder workspace resource utilization against the limits\""},
     {"capacity.forecast", "Capacity forecast to run out",
      "Guide: \"As you approach soft limits, you can request limit increases\""},
+    {"capacity.node_crowded", "Many workspaces packed on one node",
+     "Guide: \"Noisy neighbor issues: Users share the node's CPU and memory resources\"; "
+     "\"it can sometimes be a challenge to effectively autoscale down\""},
+    {"capacity.control_plane_colocated", "Control plane shares a node with workspaces",
+     "Guide: \"schedule Coder control plane (Coder Server, PostgreSQL, workspace proxies) "
+     "components on a different node pool\""},
     {"cost.no_autostop", "Running workspaces without autostop",
      "Guide: \"Use autostop requirements to bring off-peak utilization down.\""},
     {"cost.off_peak", "Many workspaces running off-peak",
@@ -818,6 +830,83 @@ static void rules_capacity(struct eval *ev)
     }
 }
 
+enum severity advisor_node_crowded(const struct advisor_thresholds *t, const struct node_load *n)
+{
+    if (!(n->workspaces > 0)) {
+        return SEV_OK;
+    }
+    double cpu = n->workspace_cpu_requested_cores / n->cpu_allocatable_cores;
+    double mem = n->workspace_memory_requested_bytes / n->memory_allocatable_bytes;
+    if (n->workspaces >= t->node_workspaces_warn || cpu >= t->node_share_warn ||
+        mem >= t->node_share_warn) {
+        return SEV_WARN;
+    }
+    return SEV_OK;
+}
+
+bool advisor_node_colocated(const struct node_load *n)
+{
+    return n->workspaces > 0 && (n->coderd > 0 || n->postgres > 0 || n->proxies > 0);
+}
+
+static double share_or_nan(double part, double whole)
+{
+    return whole > 0 ? part / whole : NAN;
+}
+
+/* Workspaces per node: packing past the thresholds, and the control plane
+ * beside workspaces. Provisioners are shown on the Capacity pane but do not
+ * fire: the guide wants them in the workspaces' cluster. */
+static void rules_nodes(struct eval *ev)
+{
+    const struct advisor_thresholds *t = &ev->a->t;
+    const struct capacity *c = &ev->s->capacity;
+    for (size_t i = 0; i < c->nnodes; i++) {
+        const struct node_load *n = &c->nodes[i];
+        char entity[300], usage[96] = "";
+        snprintf(entity, sizeof entity, "node/%s", n->name ? n->name : "?");
+        double wu = share_or_nan(n->workspace_cpu_usage_cores, n->cpu_allocatable_cores);
+        if (!isnan(wu)) {
+            snprintf(usage, sizeof usage, " cpu_used=%.0f%%", wu * 100);
+        }
+        if (advisor_node_crowded(t, n) != SEV_OK) {
+            char cpu[16] = "?", mem[16] = "?";
+            double fc = share_or_nan(n->workspace_cpu_requested_cores, n->cpu_allocatable_cores);
+            double fm =
+                share_or_nan(n->workspace_memory_requested_bytes, n->memory_allocatable_bytes);
+            if (!isnan(fc)) {
+                snprintf(cpu, sizeof cpu, "%.0f%%", fc * 100);
+            }
+            if (!isnan(fm)) {
+                snprintf(mem, sizeof mem, "%.0f%%", fm * 100);
+            }
+            add(ev, "capacity.node_crowded", SEV_WARN, entity,
+                "Noisy-neighbour risk and a node that cannot scale down: spread workspaces or "
+                "lower workspaces per node | workspaces=%.0f cpu_requests=%s memory_requests=%s%s",
+                n->workspaces, cpu, mem, usage);
+        }
+        if (advisor_node_colocated(n)) {
+            char kinds[64] = "";
+            size_t o = 0;
+            const struct {
+                const char *name;
+                double v;
+            } k[] = {{"coderd", n->coderd}, {"PostgreSQL", n->postgres}, {"proxy", n->proxies}};
+            for (size_t j = 0; j < 3; j++) {
+                if (k[j].v > 0 && o < sizeof kinds) {
+                    int w = snprintf(kinds + o, sizeof kinds - o, "%s%s", o ? ", " : "", k[j].name);
+                    o += w > 0 ? (size_t)w : 0;
+                }
+            }
+            add(ev, "capacity.control_plane_colocated", SEV_WARN, entity,
+                "%s shares a node with workspaces: schedule the control plane on its own node "
+                "pool | workspaces=%.0f coderd=%.0f postgres=%.0f proxies=%.0f",
+                kinds, n->workspaces, isnan(n->coderd) ? 0 : n->coderd,
+                isnan(n->postgres) ? 0 : n->postgres, isnan(n->proxies) ? 0 : n->proxies);
+        }
+    }
+}
+
 /* Cost control: shares of the last running-workspace list, and each quota
  * group's consumption of its pool. */
 static void rules_cost(struct eval *ev)
@@ -980,6 +1069,7 @@ void advisor_evaluate(struct advisor *a, struct snapshot *snap, const struct adv
     rules_proxies(&ev);
     rules_network(&ev);
     rules_capacity(&ev);
+    rules_nodes(&ev);
     rules_peaks(&ev);
     rules_cost(&ev);
     if (snap->nfindings > 1) {

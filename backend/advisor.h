@@ -12,6 +12,7 @@
 #include "backend/err.h"
 #include "backend/snapshot.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Thresholds, all configurable under [thresholds] in the config file. */
@@ -46,6 +47,8 @@ struct advisor_thresholds {
     double forecast_crit_days;
     double utilisation_warn; /* coderd CPU/memory used / available */
     double utilisation_crit;
+    double node_workspaces_warn; /* workspaces on one node: noisy-neighbour risk */
+    double node_share_warn;      /* workspaces' requests / a node's allocatable (CPU or memory) */
     /* DERP relay load of one coderd replica or proxy (bytes/s relayed) */
     double derp_relay_warn_bytes_per_s;
     double derp_relay_crit_bytes_per_s;
@@ -124,6 +127,15 @@ void advisor_free(struct advisor *a);
  * changes since the previous call. hist may be NULL (trend rules then stay
  * quiet). Poller thread; never fails. */
 void advisor_evaluate(struct advisor *a, struct snapshot *snap, const struct advisor_history *hist);
+
+/* The advisor's judgement of one node's packing (rule capacity.node_crowded):
+ * SEV_WARN when its workspaces reach node_workspaces_warn or their requests
+ * reach node_share_warn of its allocatable CPU or memory; else SEV_OK. */
+enum severity advisor_node_crowded(const struct advisor_thresholds *t, const struct node_load *n);
+
+/* True when control-plane pods (coderd, PostgreSQL, workspace proxies) run on
+ * a node that also runs workspaces (rule capacity.control_plane_colocated). */
+bool advisor_node_colocated(const struct node_load *n);
 
 /* The highest severity among snap's findings (SEV_OK when none). */
 enum severity advisor_worst(const struct snapshot *snap);

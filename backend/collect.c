@@ -489,6 +489,14 @@ static void merge_capacity(struct snapshot *d, const struct capacity *s)
         *l = s->soft_limits[i];
         l->name = S(s->soft_limits[i].name);
     }
+    for (size_t i = 0; i < s->nnodes; i++) {
+        struct node_load *n = snapshot_add_node_load(d);
+        *n = s->nodes[i];
+        n->name = S(s->nodes[i].name);
+    }
+    if (s->metrics_api != TRI_UNKNOWN) {
+        t->metrics_api = s->metrics_api;
+    }
 }
 
 static void merge_cost(struct snapshot *d, const struct cost *s)

@@ -12,6 +12,7 @@
  */
 #include "backend/config.h"
 
+#include "backend/labelsel.h"
 #include "backend/timespec.h"
 #include "backend/xalloc.h"
 
@@ -78,7 +79,11 @@ void config_fini(struct config *cfg)
                      &cfg->ca_file,
                      &cfg->config_path,
                      &cfg->token_origin,
-                     &cfg->pg_origin};
+                     &cfg->pg_origin,
+                     &cfg->coderd_label_selector,
+                     &cfg->postgres_label_selector,
+                     &cfg->proxy_label_selector,
+                     &cfg->provisioner_label_selector};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         if (*strs[i] && strs[i] == &cfg->token) {
             explicit_bzero(*strs[i], strlen(*strs[i])); /* do not leave the token in freed memory */
@@ -548,9 +553,24 @@ static int file_handler(void *user, const char *section, const char *key, const 
         set_str(&cfg->k8s_namespace, value);
         return 1;
     }
-    if (IS("kubernetes", "workspace_label_selector")) {
-        set_str(&cfg->workspace_label_selector, value);
-        return 1;
+    if (strcmp(section, "kubernetes") == 0 && strstr(key, "_label_selector")) {
+        char **dst = strcmp(key, "workspace_label_selector") == 0  ? &cfg->workspace_label_selector
+                     : strcmp(key, "coderd_label_selector") == 0   ? &cfg->coderd_label_selector
+                     : strcmp(key, "postgres_label_selector") == 0 ? &cfg->postgres_label_selector
+                     : strcmp(key, "proxy_label_selector") == 0    ? &cfg->proxy_label_selector
+                     : strcmp(key, "provisioner_label_selector") == 0
+                         ? &cfg->provisioner_label_selector
+                         : NULL;
+        if (dst) {
+            struct labelsel sel;
+            struct err e;
+            if (labelsel_parse(&sel, value, &e) != 0) {
+                return file_error(fp, "kubernetes.%s: %s", key, e.msg);
+            }
+            labelsel_fini(&sel);
+            set_str(dst, value);
+            return 1;
+        }
     }
     if (IS("kubernetes", "in_cluster")) {
         if (parse_bool(value, &cfg->k8s_in_cluster) < 0) {

@@ -78,6 +78,10 @@ struct config {
     /* Prometheus: the range of rate() and of histogram rates in the
      * poller's queries (default 300 s, like rate(...[5m])) */
     double prometheus_rate_window_s;
+    /* [kubernetes] label selectors of Coder's control-plane pods (issue 12);
+     * NULL: the defaults of backend/k8s.h (the Helm charts' labels). */
+    char *coderd_label_selector, *postgres_label_selector, *proxy_label_selector,
+        *provisioner_label_selector;
     /* Workspace proxies' own /metrics (wsproxy --prometheus-enable), each
      * "NAME=URL" (matched to the proxy of that name) or a bare URL (matched
      * by the host of the proxy's URL). */

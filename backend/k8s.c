@@ -148,7 +148,88 @@ static int k8s_node_from_json(json_t *o, struct k8s_node *n, struct err *e)
     return 0;
 }
 
-static int k8s_pod_from_json(json_t *o, struct k8s_pod *p, struct err *e)
+const char *k8s_role_selector(const struct config *cfg, enum k8s_role role)
+{
+    const char *v = NULL, *d = NULL;
+    switch (role) {
+    case K8S_ROLE_WORKSPACE:
+        v = cfg ? cfg->workspace_label_selector : NULL;
+        d = K8S_DEFAULT_WORKSPACE_SELECTOR;
+        break;
+    case K8S_ROLE_PROXY:
+        v = cfg ? cfg->proxy_label_selector : NULL;
+        d = K8S_DEFAULT_PROXY_SELECTOR;
+        break;
+    case K8S_ROLE_CODERD:
+        v = cfg ? cfg->coderd_label_selector : NULL;
+        d = K8S_DEFAULT_CODERD_SELECTOR;
+        break;
+    case K8S_ROLE_PROVISIONER:
+        v = cfg ? cfg->provisioner_label_selector : NULL;
+        d = K8S_DEFAULT_PROVISIONER_SELECTOR;
+        break;
+    case K8S_ROLE_POSTGRES:
+        v = cfg ? cfg->postgres_label_selector : NULL;
+        d = K8S_DEFAULT_POSTGRES_SELECTOR;
+        break;
+    default:
+        return "none";
+    }
+    return v ? v : d;
+}
+
+int k8s_roles_init(struct k8s_roles *r, const struct config *cfg, struct err *e)
+{
+    memset(r, 0, sizeof *r);
+    r->sel[K8S_ROLE_OTHER].none = true;
+    for (int k = K8S_ROLE_WORKSPACE; k < K8S_NROLES; k++) {
+        if (labelsel_parse(&r->sel[k], k8s_role_selector(cfg, (enum k8s_role)k), e) != 0) {
+            k8s_roles_fini(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void k8s_roles_fini(struct k8s_roles *r)
+{
+    for (int k = 0; k < K8S_NROLES; k++) {
+        labelsel_fini(&r->sel[k]);
+    }
+}
+
+struct k8s_labels {
+    json_t *labels, *annotations;
+};
+
+/* A pod's label; for app.kubernetes.io/component, which Coder's charts put
+ * in the annotations, the annotation when there is no such label. */
+static const char *k8s_label_get(void *ctx, const char *key)
+{
+    struct k8s_labels *l = ctx;
+    json_t *v = json_object_get(l->labels, key);
+    if (!v && strcmp(key, "app.kubernetes.io/component") == 0) {
+        v = json_object_get(l->annotations, key);
+    }
+    return json_string_value(v);
+}
+
+static enum k8s_role k8s_classify(json_t *meta, const struct k8s_roles *roles)
+{
+    if (!roles) {
+        return K8S_ROLE_OTHER;
+    }
+    struct k8s_labels l = {json_object_get(meta, "labels"), json_object_get(meta, "annotations")};
+    for (int k = K8S_ROLE_WORKSPACE; k < K8S_NROLES; k++) {
+        if (labelsel_match(&roles->sel[k], k8s_label_get, &l)) {
+            return (enum k8s_role)k;
+        }
+    }
+    return K8S_ROLE_OTHER;
+}
+
+static int k8s_pod_from_json(json_t *o, const struct k8s_roles *roles, struct k8s_pod *p,
+                             struct err *e)
 {
     memset(p, 0, sizeof *p);
     if (!json_is_object(o)) {
@@ -156,6 +237,7 @@ static int k8s_pod_from_json(json_t *o, struct k8s_pod *p, struct err *e)
     }
     json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec"),
            *status = json_object_get(o, "status");
+    p->role = k8s_classify(meta, roles);
     p->name = k8s_dup(k8s_jstr(meta, "name"));
     p->namespace_name = k8s_dup(k8s_jstr(meta, "namespace"));
     p->node_name = k8s_dup(k8s_jstr(spec, "nodeName"));
@@ -267,16 +349,22 @@ void k8s_node_fini(struct k8s_node *n)
     }
 }
 
-int k8s_pod_parse(const char *json, size_t len, struct k8s_pod *p, struct err *e)
+int k8s_pod_parse_roles(const char *json, size_t len, const struct k8s_roles *roles,
+                        struct k8s_pod *p, struct err *e)
 {
     json_t *o = k8s_load(json, len, e);
     if (!o) {
         memset(p, 0, sizeof *p);
         return -1;
     }
-    int rc = k8s_pod_from_json(o, p, e);
+    int rc = k8s_pod_from_json(o, roles, p, e);
     json_decref(o);
     return rc;
+}
+
+int k8s_pod_parse(const char *json, size_t len, struct k8s_pod *p, struct err *e)
+{
+    return k8s_pod_parse_roles(json, len, NULL, p, e);
 }
 
 void k8s_pod_fini(struct k8s_pod *p)
@@ -294,7 +382,20 @@ void k8s_pod_fini(struct k8s_pod *p)
 
 struct k8s_cap_node {
     char *name;
-    bool counted;
+    bool counted, ready, unschedulable;
+    double cpu_alloc, mem_alloc;
+    double pods, cpu_req, mem_req;
+    double ws, ws_cpu_req, ws_mem_req;
+    double role_pods[K8S_NROLES];
+    double cpu_use, mem_use; /* NAN until the node's metrics arrive */
+    double ws_cpu_use, ws_mem_use, ws_with_use;
+};
+
+/* A workspace pod's "namespace/name" and the index of its node, for joining
+ * the pod metrics (which carry no node name) to nodes. */
+struct k8s_ws_pod {
+    char *key;
+    size_t node;
 };
 
 struct k8s_quota_entry {
@@ -316,6 +417,11 @@ struct k8s_capacity {
     char **lr_ns; /* namespaces whose LimitRanges give container defaults */
     size_t nlr, cap_lr;
     bool limitranges_listed;
+    struct k8s_ws_pod *ws_pods;
+    size_t nws_pods, cap_ws_pods;
+    bool ws_sorted;
+    bool metrics_asked;             /* k8s_capacity_set_metrics was called */
+    bool node_metrics, pod_metrics; /* the metrics API answered these lists */
 };
 
 struct k8s_capacity *k8s_capacity_new(void)
@@ -335,10 +441,26 @@ static void k8s_capacity_reset_nodes(struct k8s_capacity *c)
     c->node_cpu_capacity = c->node_mem_capacity = 0;
 }
 
+static void k8s_capacity_reset_ws_pods(struct k8s_capacity *c)
+{
+    for (size_t i = 0; i < c->nws_pods; i++) {
+        free(c->ws_pods[i].key);
+    }
+    c->nws_pods = 0;
+    c->ws_sorted = false;
+}
+
 static void k8s_capacity_reset_pods(struct k8s_capacity *c)
 {
     c->cpu_req = c->mem_req = c->pods = 0;
     c->pods_unschedulable = 0;
+    for (size_t i = 0; i < c->nnodes; i++) {
+        struct k8s_cap_node *n = &c->nodes[i];
+        n->pods = n->cpu_req = n->mem_req = 0;
+        n->ws = n->ws_cpu_req = n->ws_mem_req = 0;
+        memset(n->role_pods, 0, sizeof n->role_pods);
+    }
+    k8s_capacity_reset_ws_pods(c);
 }
 
 static void k8s_capacity_reset_quotas(struct k8s_capacity *c)
@@ -366,6 +488,8 @@ void k8s_capacity_free(struct k8s_capacity *c)
     k8s_capacity_reset_nodes(c);
     k8s_capacity_reset_quotas(c);
     k8s_capacity_reset_limitranges(c);
+    k8s_capacity_reset_ws_pods(c);
+    free(c->ws_pods);
     free(c->nodes);
     free(c->quotas);
     free(c->lr_ns);
@@ -381,8 +505,14 @@ void k8s_capacity_add_node(struct k8s_capacity *c, const struct k8s_node *n)
 {
     c->nodes = xgrow(c->nodes, &c->cap_nodes, c->nnodes + 1, sizeof *c->nodes);
     struct k8s_cap_node *cn = &c->nodes[c->nnodes++];
+    memset(cn, 0, sizeof *cn);
     cn->name = xstrdup(n->name ? n->name : "");
     cn->counted = n->ready && !n->unschedulable;
+    cn->ready = n->ready;
+    cn->unschedulable = n->unschedulable;
+    cn->cpu_alloc = n->cpu_allocatable_cores;
+    cn->mem_alloc = n->memory_allocatable_bytes;
+    cn->cpu_use = cn->mem_use = NAN;
     c->sorted = false;
     c->nodes_total++;
     c->node_cpu_capacity += k8s_num(n->cpu_capacity_cores);
@@ -400,6 +530,31 @@ static int k8s_cap_node_cmp(const void *a, const void *b)
     return strcmp(((const struct k8s_cap_node *)a)->name, ((const struct k8s_cap_node *)b)->name);
 }
 
+/* The node called name, or NULL; sorts the nodes on first use. */
+static struct k8s_cap_node *k8s_capacity_node(struct k8s_capacity *c, const char *name)
+{
+    if (!c->sorted) {
+        if (c->nnodes > 1) {
+            qsort(c->nodes, c->nnodes, sizeof *c->nodes, k8s_cap_node_cmp);
+        }
+        c->sorted = true;
+    }
+    size_t lo = 0, hi = c->nnodes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = strcmp(name, c->nodes[mid].name);
+        if (r == 0) {
+            return &c->nodes[mid];
+        }
+        if (r < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
 void k8s_capacity_add_pod(struct k8s_capacity *c, const struct k8s_pod *p)
 {
     if (!p->terminal && p->unschedulable) {
@@ -408,16 +563,27 @@ void k8s_capacity_add_pod(struct k8s_capacity *c, const struct k8s_pod *p)
     if (p->terminal || !p->node_name) {
         return;
     }
-    if (!c->sorted) {
-        if (c->nnodes > 1) {
-            qsort(c->nodes, c->nnodes, sizeof *c->nodes, k8s_cap_node_cmp);
-        }
-        c->sorted = true;
+    struct k8s_cap_node *n = k8s_capacity_node(c, p->node_name);
+    if (!n) {
+        return;
     }
-    struct k8s_cap_node key = {.name = p->node_name};
-    const struct k8s_cap_node *n =
-        c->nnodes ? bsearch(&key, c->nodes, c->nnodes, sizeof *c->nodes, k8s_cap_node_cmp) : NULL;
-    if (!n || !n->counted) {
+    /* Per node, whatever its state: a cordoned node still holds the
+     * workspaces that keep it from scaling down. */
+    n->pods++;
+    n->cpu_req += p->cpu_request_cores;
+    n->mem_req += p->memory_request_bytes;
+    n->role_pods[p->role]++;
+    if (p->role == K8S_ROLE_WORKSPACE) {
+        n->ws++;
+        n->ws_cpu_req += p->cpu_request_cores;
+        n->ws_mem_req += p->memory_request_bytes;
+        c->ws_pods = xgrow(c->ws_pods, &c->cap_ws_pods, c->nws_pods + 1, sizeof *c->ws_pods);
+        c->ws_pods[c->nws_pods].key =
+            xasprintf("%s/%s", p->namespace_name ? p->namespace_name : "", p->name ? p->name : "");
+        c->ws_pods[c->nws_pods++].node = (size_t)(n - c->nodes);
+        c->ws_sorted = false;
+    }
+    if (!n->counted) {
         return;
     }
     c->cpu_req += p->cpu_request_cores;
@@ -530,6 +696,186 @@ int k8s_capacity_add_limitrange_json(struct k8s_capacity *c, const char *json, s
     return rc;
 }
 
+static double k8s_round_nano(double v);
+
+static int k8s_ws_pod_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct k8s_ws_pod *)a)->key, ((const struct k8s_ws_pod *)b)->key);
+}
+
+static int k8s_node_metrics_from_json(struct k8s_capacity *c, json_t *o, struct err *e)
+{
+    if (!json_is_object(o)) {
+        return err_set(e, "node metrics item is not a JSON object");
+    }
+    const char *name = k8s_jstr(json_object_get(o, "metadata"), "name");
+    struct k8s_cap_node *n = name ? k8s_capacity_node(c, name) : NULL;
+    if (!n) {
+        return 0; /* a node that left since the node list */
+    }
+    int bad = 0;
+    double cpu = NAN, mem = NAN;
+    json_t *usage = json_object_get(o, "usage");
+    (void)k8s_list_qty(usage, "cpu", &cpu, e, &bad);
+    (void)k8s_list_qty(usage, "memory", &mem, e, &bad);
+    n->cpu_use = cpu;
+    n->mem_use = mem;
+    return bad ? err_prefix(e, "node metrics %s", name) : 0;
+}
+
+static int k8s_pod_metrics_from_json(struct k8s_capacity *c, json_t *o, struct err *e)
+{
+    if (!json_is_object(o)) {
+        return err_set(e, "pod metrics item is not a JSON object");
+    }
+    json_t *meta = json_object_get(o, "metadata");
+    const char *ns = k8s_jstr(meta, "namespace"), *name = k8s_jstr(meta, "name");
+    if (!c->nws_pods || !name) {
+        return 0;
+    }
+    if (!c->ws_sorted) {
+        qsort(c->ws_pods, c->nws_pods, sizeof *c->ws_pods, k8s_ws_pod_cmp);
+        c->ws_sorted = true;
+    }
+    char *key = xasprintf("%s/%s", ns ? ns : "", name);
+    struct k8s_ws_pod k = {key, 0};
+    const struct k8s_ws_pod *w =
+        bsearch(&k, c->ws_pods, c->nws_pods, sizeof *c->ws_pods, k8s_ws_pod_cmp);
+    free(key);
+    if (!w) {
+        return 0; /* not a workspace pod of the pod list */
+    }
+    int bad = 0;
+    size_t i;
+    json_t *ct;
+    double cpu = 0, mem = 0;
+    json_array_foreach(json_object_get(o, "containers"), i, ct)
+    {
+        struct k8s_res r = k8s_res_of(json_object_get(ct, "usage"), e, &bad);
+        cpu += r.cpu;
+        mem += r.mem;
+    }
+    if (bad) {
+        return err_prefix(e, "pod metrics %s/%s", ns ? ns : "?", name);
+    }
+    struct k8s_cap_node *n = &c->nodes[w->node];
+    n->ws_cpu_use += cpu;
+    n->ws_mem_use += mem;
+    n->ws_with_use++;
+    return 0;
+}
+
+int k8s_capacity_add_node_metrics_json(struct k8s_capacity *c, const char *json, size_t len,
+                                       struct err *e)
+{
+    json_t *o = k8s_load(json, len, e);
+    if (!o) {
+        return -1;
+    }
+    int rc = k8s_node_metrics_from_json(c, o, e);
+    json_decref(o);
+    return rc;
+}
+
+int k8s_capacity_add_pod_metrics_json(struct k8s_capacity *c, const char *json, size_t len,
+                                      struct err *e)
+{
+    json_t *o = k8s_load(json, len, e);
+    if (!o) {
+        return -1;
+    }
+    int rc = k8s_pod_metrics_from_json(c, o, e);
+    json_decref(o);
+    return rc;
+}
+
+void k8s_capacity_set_metrics(struct k8s_capacity *c, bool nodes_listed, bool pods_listed)
+{
+    c->metrics_asked = true;
+    c->node_metrics = nodes_listed;
+    c->pod_metrics = pods_listed;
+}
+
+static void k8s_reset_node_metrics(struct k8s_capacity *c)
+{
+    for (size_t i = 0; i < c->nnodes; i++) {
+        c->nodes[i].cpu_use = c->nodes[i].mem_use = NAN;
+    }
+}
+
+static void k8s_reset_pod_metrics(struct k8s_capacity *c)
+{
+    for (size_t i = 0; i < c->nnodes; i++) {
+        c->nodes[i].ws_cpu_use = c->nodes[i].ws_mem_use = c->nodes[i].ws_with_use = 0;
+    }
+}
+
+/* Most loaded first: the workspaces' share of the node's CPU, then their
+ * count, then the name. */
+static double k8s_ws_share(const struct k8s_cap_node *n)
+{
+    double f = n->ws_cpu_req / n->cpu_alloc;
+    return isfinite(f) ? f : 0;
+}
+
+static int k8s_load_cmp(const void *a, const void *b)
+{
+    const struct k8s_cap_node *x = *(struct k8s_cap_node *const *)a,
+                              *y = *(struct k8s_cap_node *const *)b;
+    double fx = k8s_ws_share(x), fy = k8s_ws_share(y);
+    if (fx != fy) {
+        return fx > fy ? -1 : 1;
+    }
+    if (x->ws != y->ws) {
+        return x->ws > y->ws ? -1 : 1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+static void k8s_fill_nodes(struct k8s_capacity *c, struct snapshot *snap)
+{
+    struct capacity *cap = &snap->capacity;
+    cap->metrics_api = !c->metrics_asked ? TRI_UNKNOWN : c->node_metrics ? TRI_TRUE : TRI_FALSE;
+    if (!c->nnodes) {
+        return;
+    }
+    struct k8s_cap_node **order = xcalloc(c->nnodes, sizeof *order);
+    for (size_t i = 0; i < c->nnodes; i++) {
+        order[i] = &c->nodes[i];
+    }
+    qsort(order, c->nnodes, sizeof *order, k8s_load_cmp);
+    for (size_t i = 0; i < c->nnodes && i < K8S_MAX_NODE_LOADS; i++) {
+        const struct k8s_cap_node *n = order[i];
+        struct node_load *l = snapshot_add_node_load(snap);
+        l->name = snapshot_str(snap, n->name);
+        l->ready = n->ready ? TRI_TRUE : TRI_FALSE;
+        l->schedulable = n->unschedulable ? TRI_FALSE : TRI_TRUE;
+        l->workspaces = n->ws;
+        l->pods = n->pods;
+        l->cpu_allocatable_cores = k8s_round_nano(n->cpu_alloc);
+        l->memory_allocatable_bytes = n->mem_alloc;
+        l->cpu_requested_cores = k8s_round_nano(n->cpu_req);
+        l->memory_requested_bytes = n->mem_req;
+        l->workspace_cpu_requested_cores = k8s_round_nano(n->ws_cpu_req);
+        l->workspace_memory_requested_bytes = n->ws_mem_req;
+        if (c->node_metrics) {
+            l->cpu_usage_cores = k8s_round_nano(n->cpu_use);
+            l->memory_usage_bytes = n->mem_use;
+        }
+        /* Without any workspace's metrics the sum is unknown, not zero;
+         * a pod too new for metrics-server is left out of the sum. */
+        if (c->pod_metrics && (n->ws == 0 || n->ws_with_use > 0)) {
+            l->workspace_cpu_usage_cores = k8s_round_nano(n->ws_cpu_use);
+            l->workspace_memory_usage_bytes = n->ws_mem_use;
+        }
+        l->coderd = n->role_pods[K8S_ROLE_CODERD];
+        l->postgres = n->role_pods[K8S_ROLE_POSTGRES];
+        l->proxies = n->role_pods[K8S_ROLE_PROXY];
+        l->provisioners = n->role_pods[K8S_ROLE_PROVISIONER];
+    }
+    free(order);
+}
+
 double k8s_capacity_usage(const struct k8s_capacity *c, const char *resource)
 {
     if (!resource) {
@@ -590,6 +936,7 @@ void k8s_capacity_fill(struct k8s_capacity *c, const struct config *cfg, struct 
     cap->cluster.pods = c->pods;
     cap->cluster.nodes = c->nodes_counted;
     cap->cluster.pods_unschedulable = c->pods_unschedulable;
+    k8s_fill_nodes(c, snap);
 
     if (c->nquotas > 1) {
         qsort(c->quotas, c->nquotas, sizeof *c->quotas, k8s_quota_cmp);
@@ -1032,6 +1379,7 @@ out:
 struct k8s_poll_ctx {
     struct k8s_capacity *cap;
     char warn[K8S_MSG_MAX]; /* first malformed object, kept for the source error */
+    const struct k8s_roles *roles;
 };
 
 static void k8s_warn(struct k8s_poll_ctx *x, const struct err *e)
@@ -1059,7 +1407,7 @@ static int k8s_on_pod(void *ctx, json_t *item)
     struct k8s_poll_ctx *x = ctx;
     struct k8s_pod p;
     struct err e;
-    if (k8s_pod_from_json(item, &p, &e) != 0) {
+    if (k8s_pod_from_json(item, x->roles, &p, &e) != 0) {
         k8s_warn(x, &e);
     }
     k8s_capacity_add_pod(x->cap, &p);
@@ -1085,6 +1433,74 @@ static int k8s_on_limitrange(void *ctx, json_t *item)
         k8s_warn(x, &e);
     }
     return 0;
+}
+
+static void k8s_append(char *buf, size_t cap, const char *msg);
+
+static int k8s_on_node_metrics(void *ctx, json_t *item)
+{
+    struct k8s_poll_ctx *x = ctx;
+    struct err e;
+    if (k8s_node_metrics_from_json(x->cap, item, &e) != 0) {
+        k8s_warn(x, &e);
+    }
+    return 0;
+}
+
+static int k8s_on_pod_metrics(void *ctx, json_t *item)
+{
+    struct k8s_poll_ctx *x = ctx;
+    struct err e;
+    if (k8s_pod_metrics_from_json(x->cap, item, &e) != 0) {
+        k8s_warn(x, &e);
+    }
+    return 0;
+}
+
+static void k8s_reset_node_metrics_cb(void *ctx)
+{
+    k8s_reset_node_metrics(((struct k8s_poll_ctx *)ctx)->cap);
+}
+
+static void k8s_reset_pod_metrics_cb(void *ctx)
+{
+    k8s_reset_pod_metrics(((struct k8s_poll_ctx *)ctx)->cap);
+}
+
+/* Node and workspace usage from the metrics API. Its absence (404: no
+ * metrics-server; 403: not granted; 503: the APIService is registered but
+ * its backend is down) leaves usage unknown and is said in the source's
+ * error text only when it is not simply missing. */
+static void k8s_poll_metrics(struct k8s_client *c, const char *token, const struct config *cfg,
+                             double deadline, struct k8s_poll_ctx *x, char *errors, size_t cap)
+{
+    struct k8s_fail f = {REASON_NONE, 0, ""};
+    bool nodes = k8s_list(c, token, "/apis/metrics.k8s.io/v1beta1/nodes", NULL, K8S_PAGE_LIMIT,
+                          "nodes.metrics.k8s.io", NULL, deadline, k8s_on_node_metrics,
+                          k8s_reset_node_metrics_cb, x, &f) == 0;
+    if (!nodes) {
+        k8s_reset_node_metrics(x->cap);
+        if (f.status != 404) {
+            k8s_append(errors, cap, f.msg);
+        }
+    }
+    bool pods = false;
+    const char *sel = k8s_role_selector(cfg, K8S_ROLE_WORKSPACE);
+    if (nodes && !x->roles->sel[K8S_ROLE_WORKSPACE].none) {
+        char *esc = curl_easy_escape(c->curl, sel, 0);
+        char *query = xasprintf("labelSelector=%s", esc ? esc : "");
+        curl_free(esc);
+        f.msg[0] = '\0';
+        pods = k8s_list(c, token, "/apis/metrics.k8s.io/v1beta1/pods", query, K8S_POD_PAGE_LIMIT,
+                        "pods.metrics.k8s.io", NULL, deadline, k8s_on_pod_metrics,
+                        k8s_reset_pod_metrics_cb, x, &f) == 0;
+        free(query);
+        if (!pods) {
+            k8s_reset_pod_metrics(x->cap);
+            k8s_append(errors, cap, f.msg);
+        }
+    }
+    k8s_capacity_set_metrics(x->cap, nodes, pods);
 }
 
 static void k8s_reset_nodes_cb(void *ctx)
@@ -1129,11 +1545,22 @@ void k8s_poll(struct k8s_client *c, const struct config *cfg, struct snapshot *s
 {
     double t0 = k8s_mono(), deadline = t0 + c->budget_s;
     struct k8s_fail f = {REASON_NONE, 0, ""};
-    struct k8s_poll_ctx x = {k8s_capacity_new(), ""};
+    struct k8s_poll_ctx x = {k8s_capacity_new(), "", NULL};
     char errors[1024] = "";
     char *token = NULL;
     struct err e;
     int failed = 0;
+    struct k8s_roles roles;
+    if (k8s_roles_init(&roles, cfg, &e) != 0) {
+        /* The config checked every selector: only a hand-built config gets here. */
+        if (k8s_roles_init(&roles, NULL, &e) != 0) {
+            for (int k = 0; k < K8S_NROLES; k++) {
+                roles.sel[k].none = true;
+            }
+        }
+        k8s_append(errors, sizeof errors, "bad label selector; using the defaults");
+    }
+    x.roles = &roles;
 
     if (t0 < c->not_before) {
         f.reason = REASON_RATE_LIMITED;
@@ -1170,6 +1597,7 @@ void k8s_poll(struct k8s_client *c, const struct config *cfg, struct snapshot *s
         } else {
             x.cap->limitranges_listed = true;
         }
+        k8s_poll_metrics(c, token, cfg, deadline, &x, errors, sizeof errors);
     }
     if (token) {
         explicit_bzero(token, strlen(token));
@@ -1200,6 +1628,7 @@ void k8s_poll(struct k8s_client *c, const struct config *cfg, struct snapshot *s
         k8s_source(snap, SOURCE_OK, REASON_NONE, now, latency_ms, errors, NULL);
     }
     k8s_capacity_free(x.cap);
+    k8s_roles_fini(&roles);
 }
 
 /* --- discovery of coderd's metrics endpoints ---------------------------------- */

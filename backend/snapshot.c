@@ -114,6 +114,7 @@ void snapshot_unref(struct snapshot *s)
     free(s->capacity.namespaces);
     free(s->capacity.coder_quota);
     free(s->capacity.soft_limits);
+    free(s->capacity.nodes);
     free(s->findings);
     free(s->events);
     free(s->cost.groups);
@@ -277,6 +278,20 @@ struct pg_lock_wait *snapshot_add_pg_lock_wait(struct snapshot *s)
     struct pg_lock_wait *w = APPEND(s, p->lock_waits, p->nlock_waits, s->cap_lock_waits);
     w->pid = w->blocked_by = w->wait_s = NAN;
     return w;
+}
+
+struct node_load *snapshot_add_node_load(struct snapshot *s)
+{
+    struct capacity *c = &s->capacity;
+    struct node_load *n = APPEND(s, c->nodes, c->nnodes, s->cap_node_loads);
+    n->workspaces = n->pods = NAN;
+    n->cpu_allocatable_cores = n->memory_allocatable_bytes = NAN;
+    n->cpu_requested_cores = n->memory_requested_bytes = NAN;
+    n->workspace_cpu_requested_cores = n->workspace_memory_requested_bytes = NAN;
+    n->cpu_usage_cores = n->memory_usage_bytes = NAN;
+    n->workspace_cpu_usage_cores = n->workspace_memory_usage_bytes = NAN;
+    n->coderd = n->postgres = n->proxies = n->provisioners = NAN;
+    return n;
 }
 
 struct stopped_daemon *snapshot_add_stopped_daemon(struct snapshot *s)

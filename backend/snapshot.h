@@ -298,6 +298,25 @@ struct soft_limit {
     double used, limit;
 };
 
+/* One node's load (the guide's "Workspaces per node"): how many workspaces
+ * are packed on it, their share of what it offers and of what it uses, and
+ * the Coder control-plane pods beside them. Requests count non-terminal pods
+ * bound to the node; usage comes from the metrics API (NAN without it). */
+struct node_load {
+    const char *name;
+    enum tri ready;       /* condition Ready=True */
+    enum tri schedulable; /* not cordoned */
+    double workspaces;    /* workspace pods bound to the node */
+    double pods;          /* every non-terminal pod bound to it */
+    double cpu_allocatable_cores, memory_allocatable_bytes;
+    double cpu_requested_cores, memory_requested_bytes; /* every pod */
+    double workspace_cpu_requested_cores, workspace_memory_requested_bytes;
+    double cpu_usage_cores, memory_usage_bytes; /* the node's, from metrics.k8s.io */
+    double workspace_cpu_usage_cores, workspace_memory_usage_bytes;
+    /* Control-plane pods on the node, by kind (label selectors of the config). */
+    double coderd, postgres, proxies, provisioners;
+};
+
 struct capacity {
     struct {
         double cpu_allocatable_cores, cpu_requested_cores;
@@ -314,6 +333,10 @@ struct capacity {
     size_t ncoder_quota;
     struct soft_limit *soft_limits;
     size_t nsoft_limits;
+    /* Per node, most loaded first (workspace CPU share of allocatable). */
+    struct node_load *nodes;
+    size_t nnodes;
+    enum tri metrics_api; /* metrics.k8s.io answered; TRI_FALSE: absent (404) or refused */
 };
 
 enum severity { SEV_OK = 0, SEV_INFO, SEV_WARN, SEV_CRIT };
@@ -386,6 +409,7 @@ struct snapshot {
     size_t cap_sources, cap_servers, cap_daemons, cap_queues, cap_jobs, cap_unrunnable, cap_proxies,
         cap_namespaces, cap_coder_quota, cap_soft_limits, cap_findings, cap_events, cap_replication,
         cap_lock_waits;
+    size_t cap_node_loads;
     size_t cap_stopped;
 
     struct cost cost;
@@ -425,6 +449,7 @@ struct finding *snapshot_add_finding(struct snapshot *s);
 struct event *snapshot_add_event(struct snapshot *s);
 struct pg_replication *snapshot_add_pg_replication(struct snapshot *s);
 struct pg_lock_wait *snapshot_add_pg_lock_wait(struct snapshot *s);
+struct node_load *snapshot_add_node_load(struct snapshot *s);
 struct stopped_daemon *snapshot_add_stopped_daemon(struct snapshot *s);
 struct cost_group *snapshot_add_cost_group(struct snapshot *s);
 

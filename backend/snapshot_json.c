@@ -418,6 +418,35 @@ static json_t *capacity(const struct capacity *c)
         json_array_append_new(a, x);
     }
     SET(o, "soft_limits", a);
+    a = json_array();
+    for (size_t i = 0; i < c->nnodes; i++) {
+        const struct node_load *n = &c->nodes[i];
+        json_t *x = json_object();
+        SET(x, "name", str(n->name));
+        SET(x, "ready", tri(n->ready));
+        SET(x, "schedulable", tri(n->schedulable));
+        SET(x, "workspaces", num(n->workspaces));
+        SET(x, "pods", num(n->pods));
+        SET(x, "cpu_allocatable_cores", num(n->cpu_allocatable_cores));
+        SET(x, "memory_allocatable_bytes", num(n->memory_allocatable_bytes));
+        SET(x, "cpu_requested_cores", num(n->cpu_requested_cores));
+        SET(x, "memory_requested_bytes", num(n->memory_requested_bytes));
+        SET(x, "workspace_cpu_requested_cores", num(n->workspace_cpu_requested_cores));
+        SET(x, "workspace_memory_requested_bytes", num(n->workspace_memory_requested_bytes));
+        SET(x, "cpu_usage_cores", num(n->cpu_usage_cores));
+        SET(x, "memory_usage_bytes", num(n->memory_usage_bytes));
+        SET(x, "workspace_cpu_usage_cores", num(n->workspace_cpu_usage_cores));
+        SET(x, "workspace_memory_usage_bytes", num(n->workspace_memory_usage_bytes));
+        json_t *cp = json_object();
+        SET(cp, "coderd", num(n->coderd));
+        SET(cp, "postgres", num(n->postgres));
+        SET(cp, "proxies", num(n->proxies));
+        SET(cp, "provisioners", num(n->provisioners));
+        SET(x, "control_plane", cp);
+        json_array_append_new(a, x);
+    }
+    SET(o, "nodes", a);
+    SET(o, "metrics_api", tri(c->metrics_api));
     return o;
 }
 

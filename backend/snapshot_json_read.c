@@ -398,6 +398,34 @@ static void read_capacity(struct snapshot *s, json_t *o)
         l->used = num(x, "used");
         l->limit = num(x, "limit");
     }
+    json_array_foreach(json_object_get(o, "nodes"), i, x)
+    {
+        if (!json_is_object(x)) {
+            continue;
+        }
+        struct node_load *n = snapshot_add_node_load(s);
+        n->name = str(s, x, "name");
+        n->ready = tri(x, "ready");
+        n->schedulable = tri(x, "schedulable");
+        n->workspaces = num(x, "workspaces");
+        n->pods = num(x, "pods");
+        n->cpu_allocatable_cores = num(x, "cpu_allocatable_cores");
+        n->memory_allocatable_bytes = num(x, "memory_allocatable_bytes");
+        n->cpu_requested_cores = num(x, "cpu_requested_cores");
+        n->memory_requested_bytes = num(x, "memory_requested_bytes");
+        n->workspace_cpu_requested_cores = num(x, "workspace_cpu_requested_cores");
+        n->workspace_memory_requested_bytes = num(x, "workspace_memory_requested_bytes");
+        n->cpu_usage_cores = num(x, "cpu_usage_cores");
+        n->memory_usage_bytes = num(x, "memory_usage_bytes");
+        n->workspace_cpu_usage_cores = num(x, "workspace_cpu_usage_cores");
+        n->workspace_memory_usage_bytes = num(x, "workspace_memory_usage_bytes");
+        json_t *cp = json_object_get(x, "control_plane");
+        n->coderd = num(cp, "coderd");
+        n->postgres = num(cp, "postgres");
+        n->proxies = num(cp, "proxies");
+        n->provisioners = num(cp, "provisioners");
+    }
+    c->metrics_api = tri(o, "metrics_api");
 }
 
 static void read_cost(struct snapshot *s, json_t *o)

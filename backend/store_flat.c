@@ -47,6 +47,7 @@ static const struct entity_array entity_arrays[] = {
     {"capacity/namespaces", "namespace", "name", NULL, 0},
     {"capacity/coder_quota", "coder_quota", "organization", "user", 1},
     {"capacity/soft_limits", "soft_limit", "name", NULL, 0},
+    {"capacity/nodes", "node", "name", NULL, 0},
     {"cost/groups", "cost_group", "organization", "name", 1},
 };
 

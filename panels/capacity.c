@@ -1,13 +1,14 @@
 /*
  * The Capacity pane: cluster CPU, memory and pods requested against
- * allocatable with the headroom left, namespace quotas (the tightest
- * resource of each; Enter lists every resource used/hard), the soft limits
- * declared in the config and Coder quota budgets. Coloured by the advisor's
- * headroom thresholds. Below them, the cost control block: running
- * workspaces, those running through the off-peak hours and those with no
- * autostop, as of the last (slow) running list, with 7-day sparklines, and
- * each quota group's pool used by its members. Draws only inside its
- * rectangle.
+ * allocatable with the headroom left, workspaces per node (the most crowded
+ * nodes, and every node where coderd, PostgreSQL or a proxy runs beside
+ * workspaces; n lists every node), namespace quotas (the tightest resource
+ * of each; Enter lists every resource used/hard), the soft limits declared
+ * in the config and Coder quota budgets. Coloured by the advisor's
+ * thresholds. Below them, the cost control block: running workspaces, those
+ * running through the off-peak hours and those with no autostop, as of the
+ * last (slow) running list, with 7-day sparklines, and each quota group's
+ * pool used by its members. Draws only inside its rectangle.
  */
 #include "panels/panel.h"
 #include "panels/ptab.h"
@@ -16,13 +17,27 @@
 #include "backend/judge.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const help[] = {
     "Capacity: cluster and quota headroom, and when it runs out.",
     "Capacity: select a namespace, Enter its quota resources, / s",
+    "Capacity: n every node's workspaces, requests, usage, control plane",
     NULL,
+};
+
+/* The detail key of the all-nodes view; no namespace name holds a colon. */
+#define NODES_KEY ":nodes"
+#define TOP_NODES 3 /* most crowded nodes on the main view */
+
+enum { L_NAME, L_WS, L_CPU, L_MEM, L_USE, L_WSUSE, L_CP, L_NCOLS };
+static const struct ptab_col lcols[L_NCOLS] = {
+    [L_NAME] = {"node", 16, 40, false, 0, false},       [L_WS] = {"ws", 4, 0, true, 0, false},
+    [L_CPU] = {"ws cpu", 6, 0, true, 0, false},         [L_MEM] = {"ws mem", 6, 0, true, 1, false},
+    [L_USE] = {"cpu used", 8, 0, true, 3, false},       [L_WSUSE] = {"by ws", 5, 0, true, 4, false},
+    [L_CP] = {"control plane", 13, 0, false, 2, false},
 };
 
 enum { N_NAME, N_TIGHT, N_USED, N_PCT, N_TREND, N_COUNT, N_NCOLS };
@@ -138,6 +153,103 @@ static void build_quota(struct ptab *t, const struct snapshot *s, const struct p
     }
     /* Nearest to exhaustion first. */
     ptab_apply(t, v->filter, Q_PCT + 1);
+}
+
+/* "coderd, pg, 2 prov" for the control-plane pods on a node (provisioners
+ * only when prov); "" for none. */
+static const char *cp_kinds(char *buf, size_t n, const struct node_load *l, bool prov)
+{
+    const struct {
+        const char *name;
+        double v;
+    } k[] = {{"coderd", l->coderd},
+             {"pg", l->postgres},
+             {"proxy", l->proxies},
+             {"prov", prov ? l->provisioners : NAN}};
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof k / sizeof *k && o < n; i++) {
+        if (!(k[i].v > 0)) {
+            continue;
+        }
+        int w = k[i].v > 1 ? snprintf(buf + o, n - o, "%s%.0f %s", o ? ", " : "", k[i].v, k[i].name)
+                           : snprintf(buf + o, n - o, "%s%s", o ? ", " : "", k[i].name);
+        o += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
+}
+
+static void set_pct(struct ptab_row *r, int col, enum role role, double f)
+{
+    char b[16];
+    ptab_set(r, col, isnan(f) ? ROLE_DIM : role, fmt_pct(b, sizeof b, f), f);
+}
+
+/* Every node (at most `max`), most loaded first as the poller sorted them;
+ * crowded and co-located cells in the advisor's warning colour. */
+static void build_nodes(struct ptab *t, const struct snapshot *s,
+                        const struct advisor_thresholds *th, bool stale, size_t max)
+{
+    char b[64];
+    const struct capacity *cap = &s->capacity;
+    ptab_init(t, lcols, L_NCOLS);
+    t->stale = stale;
+    for (size_t i = 0; i < cap->nnodes && i < max; i++) {
+        const struct node_load *l = &cap->nodes[i];
+        struct ptab_row *r = ptab_add(t, l->name ? l->name : "?", (int)i);
+        if (!r) {
+            break;
+        }
+        enum role crowd = advisor_node_crowded(th, l) ? ROLE_WARN : ROLE_NORMAL;
+        snprintf(r->series, sizeof r->series, "node/%s/workspaces", l->name ? l->name : "?");
+        ptab_set(r, L_NAME, l->schedulable == TRI_FALSE ? ROLE_DIM : ROLE_NORMAL, l->name, NAN);
+        ptab_set(r, L_WS, isnan(l->workspaces) ? ROLE_DIM : crowd,
+                 fmt_num(b, sizeof b, l->workspaces, 0), l->workspaces);
+        set_pct(r, L_CPU, crowd, l->workspace_cpu_requested_cores / l->cpu_allocatable_cores);
+        set_pct(r, L_MEM, crowd, l->workspace_memory_requested_bytes / l->memory_allocatable_bytes);
+        set_pct(r, L_USE, ROLE_NORMAL, l->cpu_usage_cores / l->cpu_allocatable_cores);
+        set_pct(r, L_WSUSE, ROLE_NORMAL, l->workspace_cpu_usage_cores / l->cpu_usage_cores);
+        cp_kinds(b, sizeof b, l, true);
+        ptab_set(r, L_CP, advisor_node_colocated(l) ? ROLE_WARN : ROLE_NORMAL, b[0] ? b : "", NAN);
+    }
+}
+
+/* The all-nodes view: a summary line, then every node, scrolled by v->scroll. */
+static void nodes_detail(struct canvas *c, struct rect r, const struct snapshot *s,
+                         const struct pane_view *v, const struct pane_ctx *ctx,
+                         const struct advisor_thresholds *th, enum role n)
+{
+    const struct capacity *cap = &s->capacity;
+    int y = r.y, bottom = r.y + r.h;
+    size_t crowded = 0, colocated = 0;
+    double ws = 0;
+    for (size_t i = 0; i < cap->nnodes; i++) {
+        crowded += advisor_node_crowded(th, &cap->nodes[i]) != SEV_OK;
+        colocated += advisor_node_colocated(&cap->nodes[i]);
+        ws += isnan(cap->nodes[i].workspaces) ? 0 : cap->nodes[i].workspaces;
+    }
+    canvas_printf(c, r, r.x + 1, y++, ROLE_TITLE, "Nodes: %zu, %.0f workspaces%s", cap->nnodes, ws,
+                  cap->metrics_api == TRI_FALSE ? "; usage unknown: no metrics API" : "");
+    if (y < bottom) {
+        canvas_printf(c, r, r.x + 1, y++, crowded || colocated ? ROLE_WARN : n,
+                      "%zu crowded, %zu with coderd/PostgreSQL/proxies beside workspaces", crowded,
+                      colocated);
+    }
+    if (!cap->nnodes) {
+        if (y < bottom) {
+            canvas_put_text(c, r, r.x + 1, y, ROLE_DIM, "no nodes in this snapshot (Esc: back)");
+        }
+        return;
+    }
+    struct ptab t;
+    build_nodes(&t, s, th, n == ROLE_STALE, SIZE_MAX);
+    if (y < bottom) {
+        int h = bottom - y;
+        int first = v->scroll < (int)t.n ? v->scroll : (int)t.n - 1;
+        ptab_draw(c, canvas_rect(r.x, y, r.w, h), &t, first > 0 ? first : 0, -1, false, ctx, s,
+                  panel_window(ctx));
+    }
+    ptab_fini(&t);
 }
 
 static void build_groups(struct ptab *t, const struct snapshot *s, const struct pane_view *v,
@@ -297,6 +409,47 @@ static const char *row_id(const struct snapshot *s, const struct pane_view *v, i
 
 static bool key(struct pane_view *v, const struct snapshot *s, int k)
 {
+    if (!v->filtering && !v->detail && k == 'n') {
+        v->detail = true;
+        v->scroll = 0;
+        snprintf(v->detail_key, sizeof v->detail_key, "%s", NODES_KEY);
+        return true;
+    }
+    if (v->detail && strcmp(v->detail_key, NODES_KEY) == 0) {
+        int last = s && s->capacity.nnodes ? (int)s->capacity.nnodes - 1 : 0;
+        int to = v->scroll;
+        switch (k) {
+        case KEYS_DOWN:
+        case 'j':
+            to++;
+            break;
+        case KEYS_UP:
+        case 'k':
+            to--;
+            break;
+        case KEYS_PAGE_DOWN:
+            to += 10;
+            break;
+        case KEYS_PAGE_UP:
+            to -= 10;
+            break;
+        case KEYS_HOME:
+        case 'g':
+            to = 0;
+            break;
+        case KEYS_END:
+        case 'G':
+            to = last;
+            break;
+        default:
+            if (k == KEYS_ESCAPE || k == KEYS_BACKSPACE || k == KEYS_LEFT) {
+                v->scroll = 0;
+            }
+            return panel_key_rows(v, s, k, 0, 1, row_id);
+        }
+        v->scroll = to < 0 ? 0 : to > last ? last : to;
+        return true;
+    }
     int n = 0;
     if (s) {
         struct ptab t;
@@ -341,6 +494,10 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
         if (strcmp(name ? name : "?", v->detail_key) == 0) {
             ns = &s->capacity.namespaces[i];
         }
+    }
+    if (strcmp(v->detail_key, NODES_KEY) == 0) {
+        nodes_detail(c, r, s, v, ctx, th, n);
+        return;
     }
     int y = r.y;
     canvas_printf(c, r, r.x + 1, y++, ROLE_TITLE, "Namespace %s", v->detail_key);
@@ -405,6 +562,42 @@ static void compact(struct canvas *c, struct rect in, const struct snapshot *s,
     ptab_fini(&t);
 }
 
+/* Every co-location of the control plane with workspaces (the guide: keep
+ * them apart), then the most crowded nodes if `reserve` rows are still left
+ * below them, from row y; returns the next row. */
+static int crowded_nodes(struct canvas *c, struct rect in, int y, int bottom, int reserve,
+                         const struct snapshot *s, const struct pane_ctx *ctx,
+                         const struct advisor_thresholds *th, enum role n)
+{
+    const struct capacity *cap = &s->capacity;
+    if (!cap->nnodes) {
+        return y;
+    }
+    char b[64];
+    for (size_t i = 0; i < cap->nnodes && y < bottom; i++) {
+        const struct node_load *l = &cap->nodes[i];
+        if (!advisor_node_colocated(l)) {
+            continue;
+        }
+        canvas_printf(c, in, in.x + 1, y++, ROLE_WARN, "%s beside %.0f workspaces on %s",
+                      cp_kinds(b, sizeof b, l, false), l->workspaces, l->name ? l->name : "?");
+    }
+    bottom -= reserve;
+    if (y + 1 >= bottom) {
+        return y;
+    }
+    struct ptab t;
+    build_nodes(&t, s, th, n == ROLE_STALE, TOP_NODES);
+    int h = (int)t.n + 1 < bottom - y ? (int)t.n + 1 : bottom - y;
+    y += ptab_draw(c, canvas_rect(in.x, y, in.w, h), &t, 0, -1, false, ctx, s, panel_window(ctx));
+    ptab_fini(&t);
+    if (cap->nnodes > TOP_NODES && y < bottom) {
+        canvas_printf(c, in, in.x + 1, y++, ROLE_DIM, "%zu more nodes: n lists them all",
+                      cap->nnodes - TOP_NODES);
+    }
+    return y;
+}
+
 static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
                  const struct pane_view *v, const struct pane_ctx *ctx)
 {
@@ -448,6 +641,7 @@ static void draw(struct canvas *c, struct rect r, const struct snapshot *s,
                  40, ctx, s, NULL, 0);
         struct ptab t;
         build_ns(&t, s, v, th, f.status == SOURCE_STALE);
+        y = crowded_nodes(c, in, y, bottom, t.n ? (int)t.n + 2 : 0, s, ctx, th, n);
         if (t.n && y + 1 < bottom) {
             y++;
             int want = (int)t.n + 1;

@@ -591,6 +591,46 @@ static void capacity(struct doc *d, const struct snapshot *s, const struct advis
             }
         }
     }
+    if (cap->nnodes) {
+        /* Most loaded first, as the poller sorted them. */
+        t = table(sec, "Workspaces per node",
+                  (const char *const[]){"node", "workspaces", "ws cpu", "ws memory", "cpu used",
+                                        "control plane", NULL});
+        for (size_t i = 0; i < cap->nnodes && t->nrows < DOC_MAX_ROWS; i++) {
+            const struct node_load *l = &cap->nodes[i];
+            enum doc_role crowd = advisor_node_crowded(th, l) ? DOC_WARN : DOC_NORMAL;
+            struct doc_cell *c = row(t);
+            cell(&c[0], l->schedulable == TRI_FALSE ? DOC_DIM : DOC_NORMAL, l->name);
+            cell(&c[1], crowd, fmt_num(b, sizeof b, l->workspaces, 0));
+            series(&c[1], "node/%s/workspaces", l->name ? l->name : "?");
+            cell(&c[2], crowd,
+                 fmt_pct(b, sizeof b, l->workspace_cpu_requested_cores / l->cpu_allocatable_cores));
+            cell(&c[3], crowd,
+                 fmt_pct(b, sizeof b,
+                         l->workspace_memory_requested_bytes / l->memory_allocatable_bytes));
+            cell(&c[4], DOC_NORMAL,
+                 fmt_pct(b, sizeof b, l->cpu_usage_cores / l->cpu_allocatable_cores));
+            b2[0] = '\0';
+            const struct {
+                const char *name;
+                double v;
+            } k[] = {{"coderd", l->coderd},
+                     {"postgres", l->postgres},
+                     {"proxy", l->proxies},
+                     {"provisioner", l->provisioners}};
+            size_t o = 0;
+            for (size_t j = 0; j < 4 && o < sizeof b2; j++) {
+                if (k[j].v > 0) {
+                    int w = k[j].v > 1
+                                ? snprintf(b2 + o, sizeof b2 - o, "%s%s x%.0f", o ? ", " : "",
+                                           k[j].name, k[j].v)
+                                : snprintf(b2 + o, sizeof b2 - o, "%s%s", o ? ", " : "", k[j].name);
+                    o += w > 0 ? (size_t)w : 0;
+                }
+            }
+            cell(&c[5], advisor_node_colocated(l) ? DOC_WARN : DOC_NORMAL, b2);
+        }
+    }
     if (cap->nsoft_limits) {
         t = table(sec, "Declared limits", (const char *const[]){"limit", "used", NULL});
         for (size_t i = 0; i < cap->nsoft_limits; i++) {

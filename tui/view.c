@@ -198,6 +198,10 @@ static enum view_action view_key_inner(struct view *v, const struct pane_ops *op
         }
     }
     if (ops->key && ops->key(pv, s, key)) {
+        /* A pane's own key may open a detail (Capacity's n): zoomed too. */
+        if (pv->detail && v->zoom < 0) {
+            v->zoom = v->focus;
+        }
         return VIEW_REDRAW;
     }
     return VIEW_NONE;

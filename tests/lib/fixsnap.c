@@ -272,6 +272,46 @@ static void build(struct snapshot *s, int incident, int hostile)
     sl->name = snapshot_str(s, "aws vCPU (us-east-1)");
     sl->used = 620;
     sl->limit = 768;
+    /* Workspaces per node, most loaded first: in the incident one node is
+     * packed to 94 % of its memory with a coderd replica beside the
+     * workspaces, and the metrics API is gone. */
+    c->metrics_api = incident ? TRI_FALSE : TRI_TRUE;
+    static const struct {
+        const char *name;
+        double ws, cpu, mem_gi, coderd, pg, prov;
+    } nodes[] = {
+        {"ip-10-0-12-7.ec2.internal", 14, 12.5, 56, 1, 0, 1},
+        {"ip-10-0-12-31.ec2.internal", 11, 10, 44, 0, 0, 1},
+        {"ip-10-0-13-2.ec2.internal", 9, 8.5, 36, 0, 0, 2},
+        {"ip-10-0-13-40.ec2.internal", 8, 7, 30, 0, 0, 0},
+        {"ip-10-0-1-5.ec2.internal", 0, 0, 0, 1, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
+        struct node_load *n = snapshot_add_node_load(s);
+        n->name = snapshot_str(s, hostile && i == 0 ? HOSTILE_HOST ".internal" : nodes[i].name);
+        n->ready = TRI_TRUE;
+        n->schedulable = i == 3 ? TRI_FALSE : TRI_TRUE;
+        double scale = incident || i > 0 ? 1 : 0.85;
+        n->workspaces = floor(nodes[i].ws * scale);
+        n->pods = n->workspaces + 3 + nodes[i].coderd + nodes[i].pg + nodes[i].prov;
+        n->cpu_allocatable_cores = 15.89;
+        n->memory_allocatable_bytes = 63163121664;
+        n->workspace_cpu_requested_cores = nodes[i].cpu * scale;
+        n->workspace_memory_requested_bytes = nodes[i].mem_gi * scale * 1073741824.0;
+        n->cpu_requested_cores = n->workspace_cpu_requested_cores + 0.6 + 2 * nodes[i].coderd +
+                                 2 * nodes[i].pg + nodes[i].prov;
+        n->memory_requested_bytes = n->workspace_memory_requested_bytes + 1073741824.0;
+        if (!incident) {
+            n->workspace_cpu_usage_cores = n->workspace_cpu_requested_cores * 0.4;
+            n->workspace_memory_usage_bytes = n->workspace_memory_requested_bytes * 0.6;
+            n->cpu_usage_cores = n->workspace_cpu_usage_cores + 0.4 + nodes[i].coderd;
+            n->memory_usage_bytes = n->workspace_memory_usage_bytes + 1.5e9;
+        }
+        n->coderd = incident || i > 0 ? nodes[i].coderd : 0;
+        n->postgres = nodes[i].pg;
+        n->proxies = 0;
+        n->provisioners = nodes[i].prov;
+    }
     /* Cost control: the running list from 4 minutes ago; in the incident
      * the gpu-users pool is nearly used up. */
     struct cost *k = &s->cost;

@@ -6,6 +6,7 @@
 #include "tests/lib/snapgen.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -232,6 +233,37 @@ struct snapshot *snapgen_make(const struct snapgen_shape *sh, double t, unsigned
         n->resources[1].resource = snapshot_str(s, "requests.memory");
         n->resources[1].used = 1e11 + floor(level(seed, 29, k, i, 3) * 1e10);
         n->resources[1].hard = 2e11;
+    }
+    /* Nodes: one more than namespaces; the last one is replaced now and
+     * then (a node pool scaling), and usage is unknown for a while (the
+     * metrics API away). */
+    bool metrics = (i / 40) % 4 != 3;
+    c->metrics_api = metrics ? TRI_TRUE : TRI_FALSE;
+    for (int k = 0; k <= sh->namespaces; k++) {
+        struct node_load *n = snapshot_add_node_load(s);
+        int gen = k == sh->namespaces ? (int)(i / 60) : 0;
+        snprintf(buf, sizeof buf, "ip-10-0-%d-%d.ec2.internal", k, gen);
+        n->name = snapshot_str(s, buf);
+        n->ready = TRI_TRUE;
+        n->schedulable = k == 1 && (i / 30) % 2 ? TRI_FALSE : TRI_TRUE;
+        n->workspaces = floor(level(seed, 31, k, i, 5) * 12);
+        n->pods = n->workspaces + 4;
+        n->cpu_allocatable_cores = 15.89;
+        n->memory_allocatable_bytes = 63163121664;
+        n->workspace_cpu_requested_cores = n->workspaces * 0.5;
+        n->workspace_memory_requested_bytes = n->workspaces * 2147483648.0;
+        n->cpu_requested_cores = n->workspace_cpu_requested_cores + 1.25;
+        n->memory_requested_bytes = n->workspace_memory_requested_bytes + 1073741824.0;
+        if (metrics) {
+            n->workspace_cpu_usage_cores = floor(level(seed, 32, k, i, 2) * 4000) / 1000;
+            n->workspace_memory_usage_bytes = floor(level(seed, 33, k, i, 2) * 16) * 1048576.0;
+            n->cpu_usage_cores = n->workspace_cpu_usage_cores + 0.5;
+            n->memory_usage_bytes = n->workspace_memory_usage_bytes + 536870912.0;
+        }
+        n->coderd = k == 0 ? 1 : 0;
+        n->postgres = 0;
+        n->proxies = 0;
+        n->provisioners = k % 2;
     }
     /* Cost control: a slow list (new numbers every 90 cycles, its time
      * carried between), and quota groups, a second one in some windows. */

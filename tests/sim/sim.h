@@ -62,6 +62,9 @@ struct sim_opts {
     double stats_delay_s;    /* deployment stats answer 400 this long after start */
     double health_compute_s; /* /debug/health is 404 this long into each 10 min window */
     double start_epoch;      /* sim time at start, unix seconds */
+    bool no_metrics_api;     /* metrics.k8s.io absent: 404, as without metrics-server */
+    bool colocate_coderd;    /* one coderd replica runs on the most crowded workspace node */
+    bool packed_nodes;       /* the crowded workspace nodes are packed to 97 %, not 84 % */
     int derp_expvar_only;    /* the last N replicas expose DERP stats only via expvar */
     /* Cost control (tests/sim/sim_cost.c). */
     double off_peak_share;    /* running workspaces left on since before the last off-peak */
@@ -260,6 +263,11 @@ struct sim {
     char hostile[8192];
     size_t hostile_len;
 
+    /* Kubernetes placement of the workspace pods for one world (sim_k8s.c),
+     * recomputed when the world's counts change; guarded by mu. */
+    int *pl_node;
+    long pl_cap, pl_nws;
+    int pl_nodes, pl_prov, pl_rep;
     /* The network as the health report's DERP/STUN probes see it (control
      * API /network): STUN failing forces relaying (relay_factor applies). */
     bool stun_failing, derp_websocket;
@@ -351,6 +359,9 @@ void sim_coder_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 void sim_k8s_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 /* Cluster totals for the truth endpoint (caller holds sim->mu). */
 json_t *sim_k8s_cluster_truth(struct sim *s);
+/* Per-node load (workspaces, requests, usage, control-plane pods) for the
+ * truth endpoint, in node order (caller holds sim->mu). */
+json_t *sim_k8s_nodes_truth(struct sim *s);
 /* Answers a /__sim/ control request (connection thread). */
 void sim_control_handle(struct sim *s, struct sim_req *q, struct sim_reply *r);
 /* The manifest object (URLs, tokens, preset); caller owns the reference. */

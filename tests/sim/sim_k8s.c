@@ -171,8 +171,13 @@ static void world_get(struct sim *s, struct world *w)
     for (int i = 0; i < s->n_daemons; i++) {
         w->n_prov += s->daemons[i].online && s->daemons[i].deploy >= 0;
     }
+    /* Enough nodes for 75 % of CPU and 70 % of memory (workspaces average
+     * 1 core and 4 GiB, provisioners 1 core and 1 GB), plus the system pool. */
     double cpu = (double)w->n_ws * 1.0 + w->n_prov + w->n_rep * 4.0;
-    w->n_nodes = (int)ceil(cpu / (NODE_CPU_M / 1000.0 * 0.75)) + 3;
+    double mem = ((double)w->n_ws * 4.0 * 1073741824.0 + w->n_prov * 1e9) / 1024.0;
+    int by_cpu = (int)ceil(cpu / (NODE_CPU_M / 1000.0 * 0.75));
+    int by_mem = (int)ceil(mem / (NODE_MEM_KI * 0.70));
+    w->n_nodes = (by_cpu > by_mem ? by_cpu : by_mem) + 3;
     w->rv = 100000 + (long)((s->sim_now - s->o.start_epoch) / 5);
     w->now = s->sim_now;
 }
@@ -243,11 +248,199 @@ static json_t *node_json(struct sim *s, const struct world *w, int i)
     return n;
 }
 
-/* The pod index space, in namespace order: coder, coder-provisioners,
- * coder-workspaces, kube-system. */
+/* The pod index space, in namespace order: coder (the replicas, then the
+ * PostgreSQL pod), coder-provisioners, coder-workspaces, kube-system. */
 static long pods_total(const struct world *w)
 {
-    return w->n_rep + w->n_prov + w->n_ws + 2;
+    return w->n_rep + 1 + w->n_prov + w->n_ws + 2;
+}
+
+enum { ROLE_OTHER, ROLE_WS, ROLE_CODERD, ROLE_PROV, ROLE_PG };
+
+/* One pod as the placement, the JSON and the truth see it. Requests in
+ * millicores and bytes; usage in nanocores and KiB, as metrics-server
+ * writes them, all integers so the truth is exact. */
+struct simpod {
+    const char *ns;
+    char name[80], ip[20];
+    int node, role;
+    long k; /* index within its kind */
+    long long cpu_m, mem_b;
+    long long use_n, use_ki;
+    const char *container;
+};
+
+#define WS_NODE0          3           /* first workspace node; the last node is cordoned */
+#define CROWD_FILL        0.84        /* crowded nodes are packed up to this share of allocatable */
+#define CROWD_FILL_PACKED 0.97        /* ... with --packed-nodes: past the advisor's 0.85 */
+#define SYS_USE_N         250000000LL /* kubelet and system daemons on every node */
+#define SYS_USE_KI        1572864LL
+
+static int ws_nodes(const struct world *w)
+{
+    return w->n_nodes - 4 > 0 ? w->n_nodes - 4 : 1;
+}
+
+static int prov_node(const struct world *w, long k)
+{
+    return WS_NODE0 + (int)(k % ws_nodes(w));
+}
+
+static bool colocated(struct sim *s, const struct world *w)
+{
+    return s->o.colocate_coderd && w->n_nodes > 4 && w->n_rep > 0;
+}
+
+/* Places the workspace pods of world w, as a scheduler with a bin-packing
+ * score for part of the pool would: the first sixth of the workspace nodes
+ * (at least one) is filled up to CROWD_FILL of allocatable CPU and memory
+ * (CROWD_FILL_PACKED with --packed-nodes),
+ * and the rest is spread over the least requested nodes. Deterministic in
+ * (n_ws, n_nodes, n_prov, n_rep, --colocate-coderd); cached in s. */
+static void place(struct sim *s, const struct world *w)
+{
+    if (s->pl_node && s->pl_nws == w->n_ws && s->pl_nodes == w->n_nodes &&
+        s->pl_prov == w->n_prov && s->pl_rep == w->n_rep) {
+        return;
+    }
+    int nw = ws_nodes(w);
+    long long *cpu = calloc((size_t)nw, sizeof *cpu), *mem = calloc((size_t)nw, sizeof *mem);
+    if (w->n_ws > s->pl_cap) {
+        free(s->pl_node);
+        s->pl_cap = w->n_ws + 64;
+        s->pl_node = malloc((size_t)s->pl_cap * sizeof *s->pl_node);
+    }
+    if (!cpu || !mem || !s->pl_node) {
+        abort();
+    }
+    for (long k = 0; k < w->n_prov; k++) {
+        cpu[prov_node(w, k) - WS_NODE0] += 1000;
+        mem[prov_node(w, k) - WS_NODE0] += 1000000000LL;
+    }
+    if (colocated(s, w)) {
+        cpu[0] += 4000;
+        mem[0] += 12LL << 30;
+    }
+    const long long acpu = NODE_CPU_M, amem = NODE_MEM_KI * 1024;
+    const double fill = s->o.packed_nodes ? CROWD_FILL_PACKED : CROWD_FILL;
+    int crowd = nw / 6 > 1 ? nw / 6 : 1, next = 0;
+    for (long k = 0; k < w->n_ws; k++) {
+        long long c = ws_cpu_m[k % 4], m = ws_mem_gi[k % 4] << 30;
+        int at = -1;
+        for (int t = 0; t < crowd && at < 0; t++) {
+            int j = (next + t) % crowd;
+            if (cpu[j] + c <= acpu * fill && mem[j] + m <= amem * fill) {
+                at = j;
+                next = (j + 1) % crowd;
+            }
+        }
+        if (at < 0) {
+            int best = -1;
+            /* least allocated: the smallest of the larger of the two fractions */
+            double best_f = 0;
+            for (int j = crowd < nw ? crowd : 0; j < nw; j++) {
+                double fc = (double)cpu[j] / (double)acpu, fm = (double)mem[j] / (double)amem;
+                double f = fc > fm ? fc : fm;
+                if (best < 0 || f < best_f) {
+                    best = j;
+                    best_f = f;
+                }
+            }
+            at = best;
+        }
+        s->pl_node[k] = WS_NODE0 + at;
+        cpu[at] += c;
+        mem[at] += m;
+    }
+    free(cpu);
+    free(mem);
+    s->pl_nws = w->n_ws;
+    s->pl_nodes = w->n_nodes;
+    s->pl_prov = w->n_prov;
+    s->pl_rep = w->n_rep;
+}
+
+static void pod_info(struct sim *s, const struct world *w, long i, struct simpod *p)
+{
+    long k = i;
+    memset(p, 0, sizeof *p);
+    place(s, w);
+    if (k < w->n_rep) {
+        int ri = 0, seen = 0;
+        for (ri = 0; ri < s->n_replicas; ri++) {
+            if (s->rep[ri].present && seen++ == k) {
+                break;
+            }
+        }
+        p->ns = "coder";
+        p->role = ROLE_CODERD;
+        p->container = "coder";
+        snprintf(p->name, sizeof p->name, "%s", s->rep[ri].hostname);
+        snprintf(p->ip, sizeof p->ip, "%s", s->rep[ri].ip);
+        p->cpu_m = 4000;
+        p->mem_b = 12LL << 30;
+        p->node = colocated(s, w) && k == w->n_rep - 1 ? WS_NODE0 : (int)(k % 3);
+        p->use_n = 1200000000LL + 100000000LL * k;
+        p->use_ki = 3LL << 20;
+    } else if ((k -= w->n_rep) < 1) {
+        p->ns = "coder";
+        p->role = ROLE_PG;
+        p->container = "postgresql";
+        snprintf(p->name, sizeof p->name, "coder-db-postgresql-0");
+        snprintf(p->ip, sizeof p->ip, "10.60.250.9");
+        p->cpu_m = 2000;
+        p->mem_b = 8LL << 30;
+        p->node = 2;
+        p->use_n = 800000000LL;
+        p->use_ki = 6LL << 20;
+    } else if ((k -= 1) < w->n_prov) {
+        int di = 0, seen = 0;
+        for (di = 0; di < s->n_daemons; di++) {
+            if (s->daemons[di].online && s->daemons[di].deploy >= 0 && seen++ == k) {
+                break;
+            }
+        }
+        p->ns = "coder-provisioners";
+        p->role = ROLE_PROV;
+        p->container = "provisioner";
+        snprintf(p->name, sizeof p->name, "%s", s->daemons[di].name);
+        snprintf(p->ip, sizeof p->ip, "10.60.%ld.%ld", k / 250, k % 250 + 2);
+        p->cpu_m = 1000;
+        p->mem_b = 1000000000LL;
+        /* never on the cordoned last node: it has been drained */
+        p->node = prov_node(w, k);
+        p->use_n = 100000000LL;
+        p->use_ki = 204800;
+    } else if ((k -= w->n_prov) < w->n_ws) {
+        p->ns = "coder-workspaces";
+        p->role = ROLE_WS;
+        p->container = "dev";
+        snprintf(p->name, sizeof p->name, "coder-ws-%05ld", k);
+        snprintf(p->ip, sizeof p->ip, "10.64.%ld.%ld", k / 250, k % 250 + 2);
+        p->cpu_m = ws_cpu_m[k % 4];
+        p->mem_b = ws_mem_gi[k % 4] << 30;
+        p->node = s->pl_node[k];
+        /* spiky: 15 % to 75 % of the request; memory 5/16 to 12/16 of it */
+        p->use_n = p->cpu_m * (15 + 10 * (k % 7)) * 10000LL;
+        p->use_ki = (p->mem_b / 1024) * (5 + k % 8) / 16;
+    } else {
+        k -= w->n_ws;
+        p->ns = "kube-system";
+        p->container = "coredns";
+        snprintf(p->name, sizeof p->name, "coredns-5d78c9869d-%s", k == 0 ? "7xk2p" : "q9wzt");
+        snprintf(p->ip, sizeof p->ip, "10.0.0.%ld", k + 10);
+        p->cpu_m = 100;
+        p->mem_b = 70LL << 20;
+        p->node = (int)k;
+        p->use_n = 5000000LL;
+        p->use_ki = 20480;
+    }
+    p->k = k;
+}
+
+static void node_name(int i, char out[48])
+{
+    snprintf(out, 48, "gke-coder-pool-%s-%04d", i < 3 ? "system" : "ws", i);
 }
 
 static json_t *container(const char *name, const char *image, const char *cpu, const char *mem,
@@ -265,87 +458,108 @@ static json_t *container(const char *name, const char *image, const char *cpu, c
                      "requests", req, "limits", lim, "imagePullPolicy", "IfNotPresent");
 }
 
-static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_out[48])
+/* A pod's labels as Coder's charts and templates set them; *annotations
+ * (when asked for) gets the annotations, or NULL. */
+static json_t *pod_labels(const struct simpod *p, json_t **annotations)
 {
-    char name[80], node[48], v1[32], v2[32], v3[32], v4[32], ip[20];
-    const char *ns;
-    json_t *c;
     json_t *labels = json_object();
-    long k = i;
-    int node_i;
-    if (k < w->n_rep) {
-        int ri = 0, seen = 0;
-        for (ri = 0; ri < s->n_replicas; ri++) {
-            if (s->rep[ri].present && seen++ == k) {
-                break;
-            }
-        }
-        ns = "coder";
-        snprintf(name, sizeof name, "%s", s->rep[ri].hostname);
-        snprintf(ip, sizeof ip, "%s", s->rep[ri].ip);
-        c = container("coder", "ghcr.io/coder/coder:v2.38.5", "4", "12Gi", "4", "12Gi");
+    const char *component = NULL;
+    char id[40];
+    switch (p->role) {
+    case ROLE_CODERD:
         json_object_set_new(labels, "app.kubernetes.io/name", qs("coder"));
         json_object_set_new(labels, "app.kubernetes.io/instance", qs("coder"));
-        node_i = (int)(k % 3);
-    } else if ((k -= w->n_rep) < w->n_prov) {
-        int di = 0, seen = 0;
-        for (di = 0; di < s->n_daemons; di++) {
-            if (s->daemons[di].online && s->daemons[di].deploy >= 0 && seen++ == k) {
-                break;
-            }
-        }
-        ns = "coder-provisioners";
-        snprintf(name, sizeof name, "%s", s->daemons[di].name);
-        snprintf(ip, sizeof ip, "10.60.%ld.%ld", k / 250, k % 250 + 2);
+        json_object_set_new(labels, "app.kubernetes.io/part-of", qs("coder"));
+        /* the chart puts the component in the annotations, not the labels */
+        component = "coderd";
+        break;
+    case ROLE_PG:
+        json_object_set_new(labels, "app.kubernetes.io/name", qs("postgresql"));
+        json_object_set_new(labels, "app.kubernetes.io/instance", qs("coder-db"));
+        json_object_set_new(labels, "app.kubernetes.io/component", qs("primary"));
+        break;
+    case ROLE_PROV:
+        json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-provisioner"));
+        component = "provisionerd";
+        break;
+    case ROLE_WS: {
+        uint64_t seed = (uint64_t)p->k * 7919 + 17;
+        sim_uuid(&seed, id);
+        json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-workspace"));
+        json_object_set_new(labels, "app.kubernetes.io/part-of", qs("coder"));
+        json_object_set_new(labels, "com.coder.resource", qs("true"));
+        json_object_set_new(labels, "com.coder.workspace.id", qs(id));
+        json_object_set_new(labels, "com.coder.workspace.name", qs(p->name + 9));
+        break;
+    }
+    default:
+        json_object_set_new(labels, "k8s-app", qs("kube-dns"));
+        break;
+    }
+    if (annotations) {
+        *annotations =
+            component ? json_pack("{s:s}", "app.kubernetes.io/component", component) : NULL;
+    }
+    return labels;
+}
+
+static json_t *pod_json(struct sim *s, const struct world *w, long i, char ns_out[48])
+{
+    char node[48], v1[32], v2[32], v3[32], v4[32];
+    json_t *c, *annotations = NULL;
+    struct simpod p;
+    pod_info(s, w, i, &p);
+    long k = p.k;
+    json_t *labels = pod_labels(&p, &annotations);
+    switch (p.role) {
+    case ROLE_CODERD:
+        c = container("coder", "ghcr.io/coder/coder:v2.38.5", "4", "12Gi", "4", "12Gi");
+        break;
+    case ROLE_PG:
+        c = container("postgresql", "docker.io/bitnami/postgresql:16.4.0", "2", "8Gi", NULL,
+                      "16Gi");
+        break;
+    case ROLE_PROV:
         q_cpu(1000, (int)k, v1);
         q_mem(1000000000LL, (int)k, v2);
         c = container("provisioner", "ghcr.io/coder/coder:v2.38.5", v1, v2, NULL, "2Gi");
-        json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-provisioner"));
-        /* never on the cordoned last node: it has been drained */
-        node_i = 3 + (int)(k % (w->n_nodes - 4 > 0 ? w->n_nodes - 4 : 1));
-    } else if ((k -= w->n_prov) < w->n_ws) {
-        ns = "coder-workspaces";
-        snprintf(name, sizeof name, "coder-ws-%05ld", k);
-        snprintf(ip, sizeof ip, "10.64.%ld.%ld", k / 250, k % 250 + 2);
+        break;
+    case ROLE_WS:
         q_cpu(ws_cpu_m[k % 4], (int)(k / 4), v1);
         q_mem(ws_mem_gi[k % 4] << 30, (int)(k / 4), v2);
         q_cpu(ws_cpu_m[k % 4] * 2, (int)(k / 4) + 1, v3);
         q_mem((ws_mem_gi[k % 4] << 30) * 2, (int)(k / 4) + 1, v4);
         c = container("dev", "codercom/enterprise-base:ubuntu", v1, v2, v3, v4);
-        json_object_set_new(labels, "app.kubernetes.io/name", qs("coder-workspace"));
-        json_object_set_new(labels, "com.coder.workspace.name", qs(name + 9));
-        node_i = 3 + (int)((w->n_prov + k) % (w->n_nodes - 4 > 0 ? w->n_nodes - 4 : 1));
-    } else {
-        k -= w->n_ws;
-        ns = "kube-system";
-        snprintf(name, sizeof name, "coredns-5d78c9869d-%s", k == 0 ? "7xk2p" : "q9wzt");
-        snprintf(ip, sizeof ip, "10.0.0.%ld", k + 10);
+        break;
+    default:
         c = container("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", NULL,
                       "170Mi");
-        json_object_set_new(labels, "k8s-app", qs("kube-dns"));
-        node_i = (int)k;
+        break;
     }
-    snprintf(ns_out, 48, "%s", ns);
-    snprintf(node, sizeof node, "gke-coder-pool-%s-%04d", node_i < 3 ? "system" : "ws", node_i);
-    json_t *p = json_object();
-    json_t *m = meta(name, ns, w->rv - (i % 1000), s->o.start_epoch - 3600, (uint64_t)i + 99);
+    snprintf(ns_out, 48, "%s", p.ns);
+    node_name(p.node, node);
+    json_t *o = json_object();
+    json_t *m = meta(p.name, p.ns, w->rv - (i % 1000), s->o.start_epoch - 3600, (uint64_t)i + 99);
     json_object_set_new(m, "labels", labels);
-    json_object_set_new(p, "metadata", m);
+    if (annotations) {
+        json_object_set_new(m, "annotations", annotations);
+    }
+    json_object_set_new(o, "metadata", m);
     json_t *spec = json_object();
     json_object_set_new(spec, "containers", json_pack("[o]", c));
     json_object_set_new(spec, "nodeName", qs(node));
     json_object_set_new(spec, "restartPolicy", qs("Always"));
     json_object_set_new(spec, "schedulerName", qs("default-scheduler"));
     json_object_set_new(spec, "serviceAccountName", qs("default"));
-    json_object_set_new(p, "spec", spec);
+    json_object_set_new(o, "spec", spec);
     json_t *st = json_object();
     json_object_set_new(st, "phase", qs("Running"));
-    json_object_set_new(st, "podIP", qs(ip));
+    json_object_set_new(st, "podIP", qs(p.ip));
     json_object_set_new(st, "conditions",
                         json_pack("[{s:s,s:s},{s:s,s:s}]", "type", "PodScheduled", "status", "True",
                                   "type", "Ready", "status", "True"));
-    json_object_set_new(p, "status", st);
-    return p;
+    json_object_set_new(o, "status", st);
+    return o;
 }
 
 static json_t *quota_json(struct sim *s, const struct sim_ns *ns, long rv, int idx)
@@ -455,21 +669,47 @@ static int b64dec(const char *in, char *out, size_t outl)
     return 0;
 }
 
+/* A label selector of requirements joined by commas: `k`, `!k`, `k=v`,
+ * `k==v`, `k!=v` (absent keys satisfy `!=`, as in Kubernetes). */
 static bool match_label(json_t *obj, const char *sel)
 {
     if (!sel || !*sel) {
         return true;
     }
-    char k[128], v[128];
-    const char *eq = strchr(sel, '=');
-    if (!eq) {
-        return true;
-    }
-    snprintf(k, sizeof k, "%.*s", (int)(eq - sel), sel);
-    snprintf(v, sizeof v, "%s", eq[1] == '=' ? eq + 2 : eq + 1);
     json_t *lab = json_object_get(json_object_get(obj, "metadata"), "labels");
-    const char *have = json_string_value(json_object_get(lab, k));
-    return have && strcmp(have, v) == 0;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", sel);
+    for (char *sv = NULL, *t = strtok_r(tmp, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+        while (*t == ' ') {
+            t++;
+        }
+        bool not = *t == '!' && t[1] != '=';
+        if (not ) {
+            t++;
+        }
+        char *ne = strstr(t, "!="), *eq = strchr(t, '=');
+        const char *val = NULL;
+        if (ne) {
+            *ne = '\0';
+            val = ne + 2;
+        } else if (eq) {
+            *eq = '\0';
+            val = eq + (eq[1] == '=' ? 2 : 1);
+        }
+        const char *have = json_string_value(json_object_get(lab, t));
+        if (!val) {
+            if ((have != NULL) == not ) {
+                return false;
+            }
+        } else if (ne) {
+            if (have && strcmp(have, val) == 0) {
+                return false;
+            }
+        } else if (!have || strcmp(have, val) != 0) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool match_field(json_t *obj, const char *sel)
@@ -703,6 +943,164 @@ static void endpoints(struct sim *s, struct sim_reply *r, bool slices)
     sim_reply_json(r, 200, out);
 }
 
+/* Per-node sums over every pod of world w. */
+struct nodesum {
+    long long cpu_m, mem_b, use_n, use_ki;
+    long long ws_cpu_m, ws_mem_b, ws_use_n, ws_use_ki;
+    long ws, pods;
+    int role[5];
+};
+
+static struct nodesum *node_sums(struct sim *s, const struct world *w)
+{
+    struct nodesum *ns = calloc((size_t)w->n_nodes, sizeof *ns);
+    if (!ns) {
+        abort();
+    }
+    long total = pods_total(w);
+    for (long i = 0; i < total; i++) {
+        struct simpod p;
+        pod_info(s, w, i, &p);
+        if (p.node < 0 || p.node >= w->n_nodes) {
+            continue;
+        }
+        struct nodesum *n = &ns[p.node];
+        n->pods++;
+        n->cpu_m += p.cpu_m;
+        n->mem_b += p.mem_b;
+        n->use_n += p.use_n;
+        n->use_ki += p.use_ki;
+        n->role[p.role]++;
+        if (p.role == ROLE_WS) {
+            n->ws++;
+            n->ws_cpu_m += p.cpu_m;
+            n->ws_mem_b += p.mem_b;
+            n->ws_use_n += p.use_n;
+            n->ws_use_ki += p.use_ki;
+        }
+    }
+    for (int i = 0; i < w->n_nodes; i++) {
+        ns[i].use_n += SYS_USE_N;
+        ns[i].use_ki += SYS_USE_KI;
+    }
+    return ns;
+}
+
+json_t *sim_k8s_nodes_truth(struct sim *s)
+{
+    struct world w;
+    world_get(s, &w);
+    struct nodesum *ns = node_sums(s, &w);
+    bool m = !s->o.no_metrics_api;
+    json_t *a = json_array();
+    for (int i = 0; i < w.n_nodes; i++) {
+        char name[48];
+        node_name(i, name);
+        const struct nodesum *n = &ns[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", qs(name));
+        json_object_set_new(o, "schedulable", json_boolean(!(i == w.n_nodes - 1 && w.n_nodes > 4)));
+        json_object_set_new(o, "workspaces", json_integer(n->ws));
+        json_object_set_new(o, "pods", json_integer(n->pods));
+        json_object_set_new(o, "cpu_allocatable_cores", json_real(NODE_CPU_M / 1000.0));
+        json_object_set_new(o, "memory_allocatable_bytes",
+                            json_integer((json_int_t)NODE_MEM_KI * 1024));
+        json_object_set_new(o, "cpu_requested_cores", json_real(n->cpu_m / 1000.0));
+        json_object_set_new(o, "memory_requested_bytes", json_integer(n->mem_b));
+        json_object_set_new(o, "workspace_cpu_requested_cores", json_real(n->ws_cpu_m / 1000.0));
+        json_object_set_new(o, "workspace_memory_requested_bytes", json_integer(n->ws_mem_b));
+        json_object_set_new(o, "cpu_usage_cores", m ? json_real(n->use_n / 1e9) : json_null());
+        json_object_set_new(o, "memory_usage_bytes",
+                            m ? json_integer(n->use_ki * 1024) : json_null());
+        json_object_set_new(o, "workspace_cpu_usage_cores",
+                            m ? json_real(n->ws_use_n / 1e9) : json_null());
+        json_object_set_new(o, "workspace_memory_usage_bytes",
+                            m ? json_integer(n->ws_use_ki * 1024) : json_null());
+        json_object_set_new(o, "coderd", json_integer(n->role[ROLE_CODERD]));
+        json_object_set_new(o, "postgres", json_integer(n->role[ROLE_PG]));
+        json_object_set_new(o, "proxies", json_integer(0));
+        json_object_set_new(o, "provisioners", json_integer(n->role[ROLE_PROV]));
+        json_array_append_new(a, o);
+    }
+    free(ns);
+    return a;
+}
+
+static json_t *usage_json(long long n, long long ki)
+{
+    char c[32], m[32];
+    snprintf(c, sizeof c, "%lldn", n);
+    snprintf(m, sizeof m, "%lldKi", ki);
+    return json_pack("{s:s,s:s}", "cpu", c, "memory", m);
+}
+
+/* metrics.k8s.io NodeMetricsList / PodMetricsList, as metrics-server serves
+ * them: every item at once (no pagination), usage in nanocores and KiB. */
+static void metrics_list(struct sim *s, struct sim_req *q, struct sim_reply *r, bool pods,
+                         const char *only_ns)
+{
+    const char *lsel = sim_arg(q, "labelSelector");
+    char ts[40];
+    json_t *items = json_array();
+    pthread_mutex_lock(&s->mu);
+    struct world w;
+    world_get(s, &w);
+    sim_time_fmt(w.now - 15, ts);
+    ts[19] = 'Z';
+    ts[20] = '\0';
+    if (!pods) {
+        struct nodesum *ns = node_sums(s, &w);
+        for (int i = 0; i < w.n_nodes; i++) {
+            char name[48];
+            node_name(i, name);
+            json_t *o = json_object();
+            json_object_set_new(o, "metadata",
+                                json_pack("{s:s,s:s,s:{s:s}}", "name", name, "creationTimestamp",
+                                          ts, "labels", "kubernetes.io/hostname", name));
+            json_object_set_new(o, "timestamp", qs(ts));
+            json_object_set_new(o, "window", qs("20.029s"));
+            json_object_set_new(o, "usage", usage_json(ns[i].use_n, ns[i].use_ki));
+            if (match_label(o, lsel)) {
+                json_array_append_new(items, o);
+            } else {
+                json_decref(o);
+            }
+        }
+        free(ns);
+    } else {
+        long total = pods_total(&w);
+        for (long i = 0; i < total; i++) {
+            struct simpod p;
+            pod_info(s, &w, i, &p);
+            if (only_ns && strcmp(p.ns, only_ns) != 0) {
+                continue;
+            }
+            json_t *o = json_object();
+            json_t *m = json_pack("{s:s,s:s,s:s}", "name", p.name, "namespace", p.ns,
+                                  "creationTimestamp", ts);
+            json_object_set_new(m, "labels", pod_labels(&p, NULL));
+            json_object_set_new(o, "metadata", m);
+            if (!match_label(o, lsel)) {
+                json_decref(o);
+                continue;
+            }
+            json_object_set_new(o, "timestamp", qs(ts));
+            json_object_set_new(o, "window", qs("18.112s"));
+            json_object_set_new(o, "containers",
+                                json_pack("[{s:s,s:o}]", "name", p.container, "usage",
+                                          usage_json(p.use_n, p.use_ki)));
+            json_array_append_new(items, o);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    json_t *out = json_object();
+    json_object_set_new(out, "kind", qs(pods ? "PodMetricsList" : "NodeMetricsList"));
+    json_object_set_new(out, "apiVersion", qs("metrics.k8s.io/v1beta1"));
+    json_object_set_new(out, "metadata", json_object());
+    json_object_set_new(out, "items", items);
+    sim_reply_json(r, 200, out);
+}
+
 void sim_k8s_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
 {
     const char *auth = MHD_lookup_connection_value(q->c, MHD_HEADER_KIND, "Authorization");
@@ -768,6 +1166,17 @@ void sim_k8s_handle(struct sim *s, struct sim_req *q, struct sim_reply *r)
             return;
         }
     }
+    if (n >= 4 && strcmp(seg[0], "apis") == 0 && strcmp(seg[1], "metrics.k8s.io") == 0 &&
+        strcmp(seg[2], "v1beta1") == 0 && !s->o.no_metrics_api) {
+        if (n == 4 && (strcmp(seg[3], "nodes") == 0 || strcmp(seg[3], "pods") == 0)) {
+            metrics_list(s, q, r, strcmp(seg[3], "pods") == 0, NULL);
+            return;
+        }
+        if (n == 6 && strcmp(seg[3], "namespaces") == 0 && strcmp(seg[5], "pods") == 0) {
+            metrics_list(s, q, r, true, seg[4]);
+            return;
+        }
+    }
     if (n == 6 && strcmp(seg[0], "apis") == 0 && strcmp(seg[1], "discovery.k8s.io") == 0 &&
         strcmp(seg[3], "namespaces") == 0 && strcmp(seg[4], "coder") == 0 &&
         strcmp(seg[5], "endpointslices") == 0) {
@@ -781,8 +1190,10 @@ json_t *sim_k8s_cluster_truth(struct sim *s)
 {
     struct world w;
     world_get(s, &w);
-    double cpu_req = w.n_rep * 4.0 + w.n_prov * 1.0 + 0.2, mem_req = 0;
-    mem_req = w.n_rep * 12.0 * 1073741824.0 + w.n_prov * 1e9 + 2 * 70.0 * 1048576;
+    /* replicas, the PostgreSQL pod, provisioners, coredns; workspaces below */
+    double cpu_req = w.n_rep * 4.0 + 2.0 + w.n_prov * 1.0 + 0.2, mem_req = 0;
+    mem_req =
+        w.n_rep * 12.0 * 1073741824.0 + 8.0 * 1073741824.0 + w.n_prov * 1e9 + 2 * 70.0 * 1048576;
     for (int k = 0; k < 4; k++) {
         long cnt = w.n_ws / 4 + (k < w.n_ws % 4 ? 1 : 0);
         cpu_req += cnt * ws_cpu_m[k] / 1000.0;

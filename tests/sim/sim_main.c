@@ -19,40 +19,45 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: scaletop-sim [options]\n"
-               "  --preset 1k|2k|3k|10k      scale preset (default 1k)\n"
-               "  --seed N                   random seed (default 1)\n"
-               "  --scenario steady|incident|undersized (default steady)\n"
-               "  --speed N                  simulated clock runs N times real time (default 1)\n"
-               "  --start-epoch SECONDS      simulated start time (default: now)\n"
-               "  --manifest FILE            write the manifest JSON here\n"
-               "  --token TOKEN              owner token (default random)\n"
-               "  --member-token TOKEN       member-role token (default random)\n"
-               "  --k8s-token TOKEN          Kubernetes bearer token (default random)\n"
-               "  --agent-stats on|off       coderd_agentstats_* series (default off)\n"
-               "  --db-metrics on|off        coderd_db_query_latencies_seconds (default off)\n"
-               "  --unlicensed               premium features answer 403\n"
-               "  --builtin-provisioners N   built-in daemons per replica (default 0)\n"
-               "  --rate-limit N             API requests per minute per endpoint (default 512)\n"
-               "  --single-ip                bind every listener on 127.0.0.1 (replicas otherwise\n"
-               "                             get 127.0.0.11, .12, … so hosts tell them apart)\n"
-               "  --stats-delay SECONDS      /deployment/stats answers 400 \"still processing\"\n"
-               "                             for this long (simulated) after start\n"
-               "  --health-compute-s SECONDS /debug/health answers 404 \"in progress\" for this\n"
-               "                             long into each 10-minute cache window\n"
-               "  --port-base N              first port (0 = ephemeral ports, the default)\n"
-               "  --derp-expvar-only N       the last N replicas are an older build: no\n"
-               "                             coder_derp_server_* metrics, DERP stats only in\n"
-               "                             /api/v2/debug/expvar on their relay address\n"
-               "  --off-peak-share F         running workspaces left on through the last\n"
-               "                             off-peak hours (default 0.3)\n"
-               "  --no-autostop-share F      workspaces without TTL or deadline (default 0.25)\n"
-               "  --off-peak-hours A-B       UTC off-peak hours, plus weekends (default 19-7)\n"
-               "  --off-peak-weekends on|off weekends are off-peak too (default on)\n"
-               "  --gpu-cost N               daily cost of a gpu-users member's workspace\n"
-               "                             (default 12)\n"
-               "  --ws-drift on|off          running count drifts each simulated minute\n"
-               "                             (default on)\n");
+    fprintf(f,
+            "usage: scaletop-sim [options]\n"
+            "  --preset 1k|2k|3k|10k      scale preset (default 1k)\n"
+            "  --seed N                   random seed (default 1)\n"
+            "  --scenario steady|incident|undersized (default steady)\n"
+            "  --speed N                  simulated clock runs N times real time (default 1)\n"
+            "  --start-epoch SECONDS      simulated start time (default: now)\n"
+            "  --manifest FILE            write the manifest JSON here\n"
+            "  --token TOKEN              owner token (default random)\n"
+            "  --member-token TOKEN       member-role token (default random)\n"
+            "  --k8s-token TOKEN          Kubernetes bearer token (default random)\n"
+            "  --agent-stats on|off       coderd_agentstats_* series (default off)\n"
+            "  --db-metrics on|off        coderd_db_query_latencies_seconds (default off)\n"
+            "  --metrics-api on|off       metrics.k8s.io node and pod usage (default on;\n"
+            "                             off answers 404, as without metrics-server)\n"
+            "  --colocate-coderd          one coderd pod on the most crowded workspace node\n"
+            "  --packed-nodes             pack the crowded workspace nodes to 97 %% (not 84 %%)\n"
+            "  --unlicensed               premium features answer 403\n"
+            "  --builtin-provisioners N   built-in daemons per replica (default 0)\n"
+            "  --rate-limit N             API requests per minute per endpoint (default 512)\n"
+            "  --single-ip                bind every listener on 127.0.0.1 (replicas otherwise\n"
+            "                             get 127.0.0.11, .12, … so hosts tell them apart)\n"
+            "  --stats-delay SECONDS      /deployment/stats answers 400 \"still processing\"\n"
+            "                             for this long (simulated) after start\n"
+            "  --health-compute-s SECONDS /debug/health answers 404 \"in progress\" for this\n"
+            "                             long into each 10-minute cache window\n"
+            "  --port-base N              first port (0 = ephemeral ports, the default)\n"
+            "  --derp-expvar-only N       the last N replicas are an older build: no\n"
+            "                             coder_derp_server_* metrics, DERP stats only in\n"
+            "                             /api/v2/debug/expvar on their relay address\n"
+            "  --off-peak-share F         running workspaces left on through the last\n"
+            "                             off-peak hours (default 0.3)\n"
+            "  --no-autostop-share F      workspaces without TTL or deadline (default 0.25)\n"
+            "  --off-peak-hours A-B       UTC off-peak hours, plus weekends (default 19-7)\n"
+            "  --off-peak-weekends on|off weekends are off-peak too (default on)\n"
+            "  --gpu-cost N               daily cost of a gpu-users member's workspace\n"
+            "                             (default 12)\n"
+            "  --ws-drift on|off          running count drifts each simulated minute\n"
+            "                             (default on)\n");
 }
 
 static void random_token(char *out, size_t n, const char *prefix)
@@ -168,6 +173,17 @@ static int parse(struct sim_opts *o, int argc, char **argv)
             if (!on_off(v, &o->db_metrics)) {
                 return -1;
             }
+        } else if (strcmp(a, "--metrics-api") == 0) {
+            NEEDV;
+            bool on = true;
+            if (!on_off(v, &on)) {
+                return -1;
+            }
+            o->no_metrics_api = !on;
+        } else if (strcmp(a, "--colocate-coderd") == 0) {
+            o->colocate_coderd = true;
+        } else if (strcmp(a, "--packed-nodes") == 0) {
+            o->packed_nodes = true;
         } else if (strcmp(a, "--unlicensed") == 0) {
             o->unlicensed = true;
         } else if (strcmp(a, "--single-ip") == 0) {
@@ -340,6 +356,7 @@ int main(int argc, char **argv)
     sim_blob_unref(s->ws_body);
     free(s->daemons);
     free(s->jobs);
+    free(s->pl_node);
     free(s->reqlog);
     pthread_mutex_destroy(&s->mu);
     free(s);

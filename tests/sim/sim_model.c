@@ -549,9 +549,10 @@ static void set_world(struct sim *s)
             for (int r = 0; r < s->n_replicas; r++) {
                 present += s->rep[r].present;
             }
-            ns->cpu_used = present * 4;
-            ns->mem_used = present * 12.0 * 1073741824.0;
-            ns->pods_used = present;
+            /* the replicas and the PostgreSQL pod (2 cores, 8 GiB) */
+            ns->cpu_used = present * 4 + 2;
+            ns->mem_used = present * 12.0 * 1073741824.0 + 8.0 * 1073741824.0;
+            ns->pods_used = present + 1;
         }
     }
     /* the job that no daemon can take: queued at 30 min, canceled at 50 */
@@ -1092,6 +1093,8 @@ json_t *sim_truth(struct sim *s)
     }
     json_object_set_new(t, "namespaces", nss);
     json_object_set_new(t, "cluster", sim_k8s_cluster_truth(s));
+    json_object_set_new(t, "nodes", sim_k8s_nodes_truth(s));
+    json_object_set_new(t, "metrics_api", json_boolean(!s->o.no_metrics_api));
 
     json_t *ws = json_object();
     json_object_set_new(ws, "total", json_integer(s->workspaces_total));

@@ -65,7 +65,33 @@ static struct snapshot *steady(void)
     s->capacity.cluster.memory_requested_bytes = 100e9;
     s->capacity.cluster.pods = 300;
     s->capacity.cluster.pods_allocatable = 1100;
+    /* A system node with coderd, a workspace node packed to 60 % with a
+     * provisioner beside the workspaces (the guide's advice): quiet. */
+    struct node_load *n = snapshot_add_node_load(s);
+    n->name = snapshot_str(s, "system-0");
+    n->workspaces = 0;
+    n->cpu_allocatable_cores = 16;
+    n->memory_allocatable_bytes = 64e9;
+    n->workspace_cpu_requested_cores = 0;
+    n->workspace_memory_requested_bytes = 0;
+    n->coderd = 1;
+    n->postgres = n->proxies = n->provisioners = 0;
+    n = snapshot_add_node_load(s);
+    n->name = snapshot_str(s, "ws-0");
+    n->workspaces = 10;
+    n->cpu_allocatable_cores = 16;
+    n->memory_allocatable_bytes = 64e9;
+    n->workspace_cpu_requested_cores = 9.6;
+    n->workspace_memory_requested_bytes = 38.4e9;
+    n->coderd = n->postgres = n->proxies = 0;
+    n->provisioners = 1;
     return s;
+}
+
+/* The workspace node of steady(). */
+static struct node_load *ws_node(struct snapshot *s)
+{
+    return &s->capacity.nodes[1];
 }
 
 static struct advisor *fresh(void)
@@ -330,6 +356,91 @@ static int fake_stats(void *ctx, const char *series, double from, double to,
     out->avg = 55;
     out->n = 1000;
     return 0;
+}
+
+TEST(advisor_node_crowded_by_share_and_count)
+{
+    struct snapshot *s = steady();
+    ws_node(s)->workspace_memory_requested_bytes = 57.6e9; /* 90 % */
+    expect(s, "capacity.node_crowded", "node/ws-0", SEV_WARN, "memory_requests=90%");
+    s = steady();
+    ws_node(s)->workspace_cpu_requested_cores = 13.6; /* 85 %: at the threshold */
+    expect(s, "capacity.node_crowded", "node/ws-0", SEV_WARN, "cpu_requests=85%");
+    s = steady();
+    ws_node(s)->workspaces = 20; /* small workspaces, many of them */
+    expect(s, "capacity.node_crowded", "node/ws-0", SEV_WARN, "workspaces=20");
+    s = steady();
+    ws_node(s)->workspace_cpu_usage_cores = 12;
+    ws_node(s)->workspaces = 25;
+    expect(s, "capacity.node_crowded", "node/ws-0", SEV_WARN, "cpu_used=75%");
+    s = steady();
+    ws_node(s)->workspaces = 30;
+    ws_node(s)->memory_allocatable_bytes = NAN; /* unknown: said so, not "nan%" */
+    expect(s, "capacity.node_crowded", "node/ws-0", SEV_WARN, "memory_requests=?");
+}
+
+TEST(advisor_node_below_thresholds_or_unknown_is_quiet)
+{
+    struct advisor_thresholds t;
+    advisor_thresholds_default(&t);
+    struct snapshot *s = steady();
+    struct node_load *n = ws_node(s);
+    n->workspaces = 19;
+    n->workspace_cpu_requested_cores = 13.5;      /* 84 % */
+    n->workspace_memory_requested_bytes = 54.3e9; /* 84.8 % */
+    CHECK_INT(advisor_node_crowded(&t, n), SEV_OK);
+    /* Unknown requests or allocatable never fire. */
+    n->cpu_allocatable_cores = NAN;
+    n->workspace_memory_requested_bytes = NAN;
+    CHECK_INT(advisor_node_crowded(&t, n), SEV_OK);
+    n->workspaces = NAN;
+    n->workspace_cpu_requested_cores = 16;
+    CHECK_INT(advisor_node_crowded(&t, n), SEV_OK);
+    struct advisor *a = fresh();
+    advisor_evaluate(a, s, NULL);
+    CHECK(find(s, "capacity.node_crowded", NULL) == NULL);
+    advisor_free(a);
+    snapshot_unref(s);
+    /* A configured count threshold. */
+    struct err e;
+    CHECK_INT(advisor_thresholds_set(&t, "node_workspaces_warn", "8", &e), 0);
+    s = steady();
+    CHECK_INT(advisor_node_crowded(&t, ws_node(s)), SEV_WARN);
+    snapshot_unref(s);
+}
+
+TEST(advisor_control_plane_colocated)
+{
+    struct snapshot *s = steady();
+    ws_node(s)->coderd = 1;
+    struct advisor *a = fresh();
+    advisor_evaluate(a, s, NULL);
+    const struct finding *f = find(s, "capacity.control_plane_colocated", "node/ws-0");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(f->severity, SEV_WARN);
+        CHECK(strstr(f->message, "coderd") != NULL);
+        CHECK(strstr(f->evidence, "workspaces=10 coderd=1") != NULL);
+    }
+    /* The system node's coderd beside no workspace does not fire. */
+    CHECK(find(s, "capacity.control_plane_colocated", "node/system-0") == NULL);
+    advisor_free(a);
+    snapshot_unref(s);
+    s = steady();
+    ws_node(s)->postgres = 1;
+    ws_node(s)->proxies = 2;
+    a = fresh();
+    advisor_evaluate(a, s, NULL);
+    f = find(s, "capacity.control_plane_colocated", "node/ws-0");
+    CHECK(f && strstr(f->message, "PostgreSQL, proxy") != NULL);
+    advisor_free(a);
+    snapshot_unref(s);
+    /* Provisioners alone (steady() has one) and unknown counts stay quiet. */
+    s = steady();
+    ws_node(s)->provisioners = 3;
+    ws_node(s)->coderd = NAN;
+    CHECK(!advisor_node_colocated(ws_node(s)));
+    snapshot_unref(s);
 }
 
 TEST(advisor_forecast_from_history)

@@ -124,6 +124,7 @@ static const struct {
     {PANE_POSTGRES, "postgres", "postgres"},
     {PANE_PROXIES, "ap-south", "proxy"},
     {PANE_CAPACITY, "coder-workspaces", "namespace"},
+    {PANE_CAPACITY, ":nodes", "nodes"},
 };
 
 static void golden_set(int which, int si, bool ascii)
