@@ -13,6 +13,7 @@
  */
 #include "backend/derpvar.h"
 
+#include "backend/fanout.h"
 #include "backend/http.h"
 #include "backend/metrics.h"
 #include "backend/source.h"
@@ -20,7 +21,6 @@
 
 #include <jansson.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,9 +185,7 @@ static void derpvar_poll(void *state, struct snapshot *s, double now)
 {
     struct derpvar *p = state;
     struct probe probes[DERPVAR_MAX];
-    pthread_t threads[DERPVAR_MAX];
     size_t owner[DERPVAR_MAX];
-    int started[DERPVAR_MAX] = {0};
     size_t np = 0;
     struct source_state *src = snapshot_add_source(s, "derp-expvar", "derp-expvar");
 
@@ -210,17 +208,9 @@ static void derpvar_poll(void *state, struct snapshot *s, double now)
         probes[np].token = p->token;
         probes[np].latency_ms = NAN;
         owner[np] = i;
-        started[np] = pthread_create(&threads[np], NULL, probe_main, &probes[np]) == 0;
-        if (!started[np]) {
-            snprintf(probes[np].error, sizeof probes[np].error, "cannot start a probe thread");
-        }
         np++;
     }
-    for (size_t i = 0; i < np; i++) {
-        if (started[i]) {
-            pthread_join(threads[i], NULL);
-        }
-    }
+    fanout_run(probes, np, sizeof *probes, probe_main);
 
     size_t failed = 0;
     double worst_ms = NAN;

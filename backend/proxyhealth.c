@@ -6,12 +6,12 @@
  * the API last heard from it. Proxies come from the Coder API poller, which
  * runs before this one in the same chain.
  */
+#include "backend/fanout.h"
 #include "backend/http.h"
 #include "backend/source.h"
 #include "backend/xalloc.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +117,6 @@ static void proxyhealth_poll(void *state, struct snapshot *s, double now)
 {
     struct proxyhealth *p = state;
     struct probe probes[PROXYHEALTH_MAX];
-    pthread_t threads[PROXYHEALTH_MAX];
-    int started[PROXYHEALTH_MAX] = {0};
     size_t np = 0;
     struct source_state *src = snapshot_add_source(s, "proxy-health", "proxy-health");
 
@@ -138,17 +136,9 @@ static void proxyhealth_poll(void *state, struct snapshot *s, double now)
         memset(&probes[np], 0, sizeof probes[np]);
         probes[np].t = t;
         probes[np].latency_ms = NAN;
-        started[np] = pthread_create(&threads[np], NULL, probe_main, &probes[np]) == 0;
-        if (!started[np]) {
-            snprintf(probes[np].error, sizeof probes[np].error, "cannot start a probe thread");
-        }
         np++;
     }
-    for (size_t i = 0; i < np; i++) {
-        if (started[i]) {
-            pthread_join(threads[i], NULL);
-        }
-    }
+    fanout_run(probes, np, sizeof *probes, probe_main);
 
     size_t failed = 0;
     double worst_ms = NAN;
