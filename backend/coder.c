@@ -37,6 +37,7 @@
 
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -729,19 +730,21 @@ static void poll_stats(struct coder *c, double now)
     outcome_fini(&last);
 }
 
-static void poll_quota(struct coder *c, double now)
+/* GETs /api/v2/organizations/{id}/SUFFIX for every organization into the
+ * body at `field` of its org_state; the group is ok when all answered.
+ * Returns true when they did. */
+static bool poll_each_org(struct coder *c, struct group *g, const char *suffix, size_t field,
+                          check_fn check, const char *what, double now)
 {
-    struct group *g = &c->g[G_QUOTA];
     int ok = 0;
     struct outcome last = {0};
     for (size_t i = 0; i < c->norgs; i++) {
         char path[256];
-        snprintf(path, sizeof path, "/api/v2/organizations/%s/members/me/workspace-quota",
-                 c->orgs[i].org.id);
+        snprintf(path, sizeof path, "/api/v2/organizations/%s/%s", c->orgs[i].org.id, suffix);
         struct outcome o;
         coder_get(c, path, &o);
-        if (o.ok && body_valid(check_quota, &o, "workspace-quota")) {
-            body_set(&c->orgs[i].quota, &o.res);
+        if (o.ok && body_valid(check, &o, what)) {
+            body_set((struct body *)((char *)&c->orgs[i] + field), &o.res);
             ok++;
         } else {
             outcome_fini(&last);
@@ -750,12 +753,20 @@ static void poll_quota(struct coder *c, double now)
         }
         outcome_fini(&o);
     }
-    if (c->norgs && ok == (int)c->norgs) {
+    bool all = c->norgs && ok == (int)c->norgs;
+    if (all) {
         group_ok(c, g, now, NAN);
     } else if (c->norgs) {
         group_fail(g, now, &last);
     }
     outcome_fini(&last);
+    return all;
+}
+
+static void poll_quota(struct coder *c, double now)
+{
+    poll_each_org(c, &c->g[G_QUOTA], "members/me/workspace-quota",
+                  offsetof(struct org_state, quota), check_quota, "workspace-quota", now);
 }
 
 /* The time in a list stamp (NAN if none or unreadable). Every scaletop on
@@ -903,34 +914,13 @@ static int check_groups(struct snapshot *s, const char *b, size_t n, struct err 
 static void poll_groups(struct coder *c, double now)
 {
     struct group *g = &c->g[G_GROUPS];
-    int ok = 0;
-    struct outcome last = {0};
-    for (size_t i = 0; i < c->norgs; i++) {
-        char path[256];
-        snprintf(path, sizeof path, "/api/v2/organizations/%s/groups", c->orgs[i].org.id);
-        struct outcome o;
-        coder_get(c, path, &o);
-        if (o.ok && body_valid(check_groups, &o, "groups")) {
-            body_set(&c->orgs[i].groups, &o.res);
-            ok++;
-        } else {
-            outcome_fini(&last);
-            last = o;
-            memset(&o.res, 0, sizeof o.res);
-        }
-        outcome_fini(&o);
-    }
-    if (c->norgs && ok == (int)c->norgs) {
-        group_ok(c, g, now, NAN);
-    } else if (c->norgs) {
-        group_fail(g, now, &last);
-        if (g->status == SOURCE_DISABLED) {
-            for (size_t i = 0; i < c->norgs; i++) {
-                body_clear(&c->orgs[i].groups);
-            }
+    if (!poll_each_org(c, g, "groups", offsetof(struct org_state, groups), check_groups, "groups",
+                       now) &&
+        c->norgs && g->status == SOURCE_DISABLED) {
+        for (size_t i = 0; i < c->norgs; i++) {
+            body_clear(&c->orgs[i].groups); /* unlicensed: no stale allowances */
         }
     }
-    outcome_fini(&last);
 }
 
 /* ---- the snapshot ---- */
