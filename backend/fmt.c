@@ -33,6 +33,16 @@ const char *fmt_bytes(char *buf, size_t n, double bytes)
     return buf;
 }
 
+const char *fmt_bytes_rate(char *buf, size_t n, double bytes_per_s)
+{
+    fmt_bytes(buf, n, bytes_per_s);
+    if (!isnan(bytes_per_s)) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n > l ? n - l : 0, "/s");
+    }
+    return buf;
+}
+
 const char *fmt_duration(char *buf, size_t n, double seconds)
 {
     if (isnan(seconds)) {

@@ -12,6 +12,8 @@
 
 /* 1536 -> "1.5 KiB", 68719476736 -> "64 GiB". */
 const char *fmt_bytes(char *buf, size_t n, double bytes);
+/* Bytes per second as "1.5 MiB/s"; NAN stays the unknown mark. Returns buf. */
+const char *fmt_bytes_rate(char *buf, size_t n, double bytes_per_s);
 /* Seconds as "45s", "3m12s", "2h05m", "3d04h". */
 const char *fmt_duration(char *buf, size_t n, double seconds);
 /* Milliseconds as "0.42ms", "12ms", "1.3s". */

@@ -49,17 +49,6 @@ static const struct ptab_col cols[NCOLS] = {
     [C_DERPCL] = {"derp cl", 7, 0, true, 8, false},
 };
 
-/* Bytes per second as "1.5 MiB/s"; unknown stays the unknown mark. */
-static const char *rate_bytes(char *buf, size_t n, double v)
-{
-    fmt_bytes(buf, n, v);
-    if (!isnan(v)) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, n - l, "/s");
-    }
-    return buf;
-}
-
 static enum role status_role(const struct proxy *x)
 {
     return x->status == PROXY_OK            ? ROLE_OK
@@ -115,7 +104,7 @@ static void build(struct ptab *t, const struct snapshot *s, const struct pane_vi
         ptab_set(r, C_RELAY,
                  panel_role_above(x->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
                                   th->derp_relay_crit_bytes_per_s),
-                 rate_bytes(b, sizeof b, x->derp_bytes_per_s), x->derp_bytes_per_s);
+                 fmt_bytes_rate(b, sizeof b, x->derp_bytes_per_s), x->derp_bytes_per_s);
         ptab_set(r, C_DERPCL, ROLE_NORMAL, fmt_num(b, sizeof b, x->derp_clients, 0),
                  x->derp_clients);
     }
@@ -185,7 +174,7 @@ static void detail(struct canvas *c, struct rect r, const struct snapshot *s,
              fmt_ms(b, sizeof b, x->rtt_ms), 10, ctx, s, series, 60);
     panel_kv(c, r, y++, 16, "derp", n, derp(x), 16, ctx, s, NULL, 0);
     snprintf(series, sizeof series, "proxy/%s/derp_bytes_per_s", x->name ? x->name : "?");
-    panel_kv(c, r, y++, 16, "derp relayed", n, rate_bytes(b, sizeof b, x->derp_bytes_per_s), 10,
+    panel_kv(c, r, y++, 16, "derp relayed", n, fmt_bytes_rate(b, sizeof b, x->derp_bytes_per_s), 10,
              ctx, s, series, 60);
     char line[96], b2[32], b3[32];
     snprintf(line, sizeof line, "%s clients, %s conns, %s dropped/s",
@@ -269,7 +258,7 @@ static int network_line(struct canvas *c, struct rect r, const struct snapshot *
                         tri_word(d->derp_healthy, "ok", "degraded"));
     x = canvas_put_text(c, r, x + 2, r.y, ROLE_DIM, "relayed ");
     canvas_printf(c, r, x, r.y, ROLE_NORMAL, "%s by %s clients (all relays)",
-                  rate_bytes(b, sizeof b, d->derp_bytes_per_s),
+                  fmt_bytes_rate(b, sizeof b, d->derp_bytes_per_s),
                   fmt_num(b2, sizeof b2, d->derp_clients, 0));
     return 1;
 }

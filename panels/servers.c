@@ -66,17 +66,6 @@ static const struct ptab_col cols[NCOLS] = {
     [C_ERROR] = {"error", 12, 0, false, 5, false},
 };
 
-/* Bytes per second as "1.5 MiB/s"; unknown stays the unknown mark. */
-static const char *rate_bytes(char *buf, size_t n, double v)
-{
-    fmt_bytes(buf, n, v);
-    if (!isnan(v)) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, n - l, "/s");
-    }
-    return buf;
-}
-
 static const char *host(const struct server *sv)
 {
     return sv->hostname ? sv->hostname : sv->metrics_target ? sv->metrics_target : "?";
@@ -156,7 +145,7 @@ static void build(struct ptab *t, const struct snapshot *s, const struct pane_vi
         ptab_set(r, C_RELAY,
                  panel_role_above(sv->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
                                   th->derp_relay_crit_bytes_per_s),
-                 rate_bytes(b, sizeof b, sv->derp_bytes_per_s), sv->derp_bytes_per_s);
+                 fmt_bytes_rate(b, sizeof b, sv->derp_bytes_per_s), sv->derp_bytes_per_s);
         ptab_set(r, C_DERPCL, ROLE_NORMAL, fmt_num(b, sizeof b, sv->derp_clients, 0),
                  sv->derp_clients);
         ptab_set(r, C_ERROR, sv->error ? ROLE_CRIT : ROLE_NORMAL, sv->error ? sv->error : "",
@@ -345,8 +334,8 @@ static void detail(struct canvas *c, struct rect in, const struct snapshot *s,
     metric(c, in, &y, "derp relayed",
            panel_role_above(sv->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
                             th->derp_relay_crit_bytes_per_s),
-           rate_bytes(b, sizeof b, sv->derp_bytes_per_s), ctx, s, h, "derp_bytes_per_s",
-           rate_bytes);
+           fmt_bytes_rate(b, sizeof b, sv->derp_bytes_per_s), ctx, s, h, "derp_bytes_per_s",
+           fmt_bytes_rate);
     snprintf(cpu, sizeof cpu, "%s (%s conns)", fmt_num(b, sizeof b, sv->derp_clients, 0),
              fmt_num(b2, sizeof b2, sv->derp_connections, 0));
     metric(c, in, &y, "derp clients", n, cpu, ctx, s, h, "derp_clients", num2);

@@ -20,6 +20,8 @@ TEST(fmt_values)
     char b[64];
     CHECK_STR(fmt_bytes(b, sizeof b, 1536), "1.5 KiB");
     CHECK_STR(fmt_bytes(b, sizeof b, 68719476736.0), "64 GiB");
+    CHECK_STR(fmt_bytes_rate(b, sizeof b, 1536), "1.5 KiB/s");
+    CHECK_STR(fmt_bytes_rate(b, sizeof b, NAN), "-"); /* unknown has no unit */
     CHECK_STR(fmt_bytes(b, sizeof b, 12), "12 B");
     CHECK_STR(fmt_duration(b, sizeof b, 45), "45s");
     CHECK_STR(fmt_duration(b, sizeof b, 192), "3m12s");
