@@ -10,16 +10,6 @@ scratch
 trap sim_stop_all EXIT
 export HOME="$SCRATCH" XDG_STATE_HOME="$SCRATCH/state" XDG_CONFIG_HOME="$SCRATCH/cfg"
 
-# within NAME GOT WANT TOLERANCE(fraction): |got - want| <= tol * max(|want|, 1)
-within() {
-    if jq -ne --argjson g "$2" --argjson w "$3" --argjson t "$4" \
-        '($g - $w | fabs) <= $t * ([($w | fabs), 1] | max)' >/dev/null 2>&1; then
-        ok "$1"
-    else
-        fail "$1" "got $2, want $3 (±$4)"
-    fi
-}
-
 # around NAME GOT A B TOL: GOT within TOL (fraction, at least 2) of the
 # bracket [A, B] of the truth just before and just after the snapshot
 # (clients follow the running workspaces, which drift by a few a minute).

@@ -50,16 +50,6 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# within NAME GOT WANT TOLERANCE(fraction): |got - want| <= tol * max(|want|, 1)
-within() {
-    if jq -ne --argjson g "$2" --argjson w "$3" --argjson t "$4" \
-        '($g - $w | fabs) <= $t * ([($w | fabs), 1] | max)' >/dev/null 2>&1; then
-        ok "$1"
-    else
-        fail "$1" "got $2, want $3 (±$4)"
-    fi
-}
-
 # The simulated clock runs 30x, so a few seconds of scrapes hold minutes of
 # traffic and rates read 30x the per-second truth (as in snapshot_truth.sh).
 SPEED=30

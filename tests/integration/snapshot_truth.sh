@@ -22,16 +22,6 @@ between() {
     fi
 }
 
-# within NAME GOT WANT TOLERANCE(fraction): |got - want| <= tol * max(|want|, 1)
-within() {
-    if jq -ne --argjson g "$2" --argjson w "$3" --argjson t "$4" \
-        '($g - $w | fabs) <= $t * ([($w | fabs), 1] | max)' >/dev/null 2>&1; then
-        ok "$1"
-    else
-        fail "$1" "got $2, want $3 (±$4)"
-    fi
-}
-
 # The simulated clock runs 30x: a 5 s window holds 2.5 minutes of traffic,
 # so windowed histogram quantiles rest on thousands of observations (as a
 # dashboard's rate(...[2m]) would) and rates read 30x the per-second truth.

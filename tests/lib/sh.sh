@@ -25,6 +25,18 @@ check_eq() {
     if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi
 }
 
+# within NAME GOT WANT TOLERANCE: a number near another (jq compares;
+# null or a non-number fails).
+#   |got - want| <= tol * max(|want|, 1)
+within() {
+    if jq -ne --argjson g "$2" --argjson w "$3" --argjson t "$4" \
+        '($g - $w | fabs) <= $t * ([($w | fabs), 1] | max)' >/dev/null 2>&1; then
+        ok "$1"
+    else
+        fail "$1" "got $2, want $3 (±$4)"
+    fi
+}
+
 # check_contains NAME HAYSTACK NEEDLE
 check_contains() {
     case "$2" in
