@@ -199,7 +199,7 @@ static void servers(struct doc *d, const struct snapshot *s, const struct adviso
         table(sec, NULL,
               (const char *const[]){"replica", "region", "version", "up for", "db latency",
                                     "api p50", "api p95", "api p99", "req/s", "db query p95", "cpu",
-                                    "rss", "fds", "error", NULL});
+                                    "rss", "fds", "relay", "error", NULL});
     for (size_t i = 0; i < s->nservers; i++) {
         const struct server *sv = &s->servers[i];
         const char *h = sv->hostname ? sv->hostname : "?";
@@ -239,8 +239,18 @@ static void servers(struct doc *d, const struct snapshot *s, const struct adviso
                   "%s/%s", fmt_num(b, sizeof b, sv->open_fds, 0),
                   fmt_num(b2, sizeof b2, sv->max_fds, 0));
         }
-        cell(&c[13], sv->error ? DOC_WARN : DOC_NORMAL, sv->error ? sv->error : "");
+        cell(&c[13],
+             above(sv->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
+                   th->derp_relay_crit_bytes_per_s),
+             fmt_bytes_rate(b, sizeof b, sv->derp_bytes_per_s));
+        series(&c[13], "server/%s/derp_bytes_per_s", h);
+        cell(&c[14], sv->error ? DOC_WARN : DOC_NORMAL, sv->error ? sv->error : "");
     }
+}
+
+static const char *tri_health(enum tri t, const char *bad)
+{
+    return t == TRI_TRUE ? "ok" : t == TRI_FALSE ? bad : FMT_UNKNOWN;
 }
 
 static void provisioners(struct doc *d, const struct snapshot *s,
@@ -434,15 +444,30 @@ static void postgres(struct doc *d, const struct snapshot *s, const struct advis
     }
 }
 
-static void proxies(struct doc *d, const struct snapshot *s)
+static void proxies(struct doc *d, const struct snapshot *s, const struct advisor_thresholds *th)
 {
     char b[64];
     struct doc_section *sec = section(d, "Proxies");
     section_status(sec, s, "proxies");
+    const struct deployment *dp = &s->deployment;
+    if (dp->stun_healthy != TRI_UNKNOWN || dp->derp_healthy != TRI_UNKNOWN ||
+        !isnan(dp->derp_bytes_per_s)) {
+        /* Direct connections: STUN lets clients go peer to peer; what the
+         * relays carry is what did not. */
+        struct doc_table *n =
+            table(sec, "Direct connections", (const char *const[]){"measure", "value", NULL});
+        kv(n, "STUN", dp->stun_healthy == TRI_FALSE ? DOC_WARN : DOC_NORMAL,
+           tri_health(dp->stun_healthy, "failing"));
+        kv(n, "DERP", dp->derp_healthy == TRI_FALSE ? DOC_WARN : DOC_NORMAL,
+           tri_health(dp->derp_healthy, "degraded"));
+        kv(n, "relayed (all relays)", DOC_NORMAL,
+           fmt_bytes_rate(b, sizeof b, dp->derp_bytes_per_s));
+        kv(n, "relay clients", DOC_NORMAL, fmt_num(b, sizeof b, dp->derp_clients, 0));
+    }
     struct doc_table *t =
         table(sec, NULL,
               (const char *const[]){"proxy", "display name", "url", "status", "version", "latency",
-                                    "derp", "errors", NULL});
+                                    "derp", "relay", "errors", NULL});
     for (size_t i = 0; i < s->nproxies; i++) {
         const struct proxy *x = &s->proxies[i];
         struct doc_cell *c = row(t);
@@ -464,7 +489,12 @@ static void proxies(struct doc *d, const struct snapshot *s)
              : x->derp_enabled == TRI_TRUE  ? "on"
              : x->derp_enabled == TRI_FALSE ? "off"
                                             : FMT_UNKNOWN);
-        cell(&c[7], x->nerrors ? DOC_WARN : DOC_NORMAL, x->nerrors ? x->errors[0] : "");
+        cell(&c[7],
+             above(x->derp_bytes_per_s, th->derp_relay_warn_bytes_per_s,
+                   th->derp_relay_crit_bytes_per_s),
+             fmt_bytes_rate(b, sizeof b, x->derp_bytes_per_s));
+        series(&c[7], "proxy/%s/derp_bytes_per_s", x->name ? x->name : "?");
+        cell(&c[8], x->nerrors ? DOC_WARN : DOC_NORMAL, x->nerrors ? x->errors[0] : "");
     }
 }
 
@@ -670,7 +700,7 @@ struct doc *doc_from_snapshot(const struct snapshot *s, int utc)
     servers(d, s, &th);
     provisioners(d, s, &th);
     postgres(d, s, &th);
-    proxies(d, s);
+    proxies(d, s, &th);
     capacity(d, s, &th);
     return d;
 }

@@ -138,7 +138,7 @@ TEST(writers_unknown_is_not_zero)
     sv->id = sv->hostname = snapshot_str(s, "coder-0");
     char *md = render(s, 0, NULL);
     /* Every metric of the replica is unknown: shown as "-", never 0. */
-    CHECK(strstr(md, "| coder-0 | - | - | - | - | - | - | - | - | - | - | - | - |  |") != NULL);
+    CHECK(strstr(md, "| coder-0 | - | - | - | - | - | - | - | - | - | - | - | - | - |  |") != NULL);
     free(md);
     snapshot_unref(s);
 }
