@@ -112,11 +112,11 @@ for preset in 1k 2k 3k 10k; do
         "$(jq -r '[.proxies[] | select(.primary != true) | "\(.name)=\(.status)"] | sort | join(",")' "$S")" \
         "$(jq -r '[.proxies[] | "\(.name)=\(.status)"] | sort | join(",")' "$T")"
 
-    # Cluster headroom and namespace quotas, in base units.
-    for f in nodes cpu_allocatable_cores memory_allocatable_bytes pods_allocatable; do
-        within "truth_${preset}_cluster_$f" "$(jq ".capacity.cluster.$f" "$S")" "$(jq ".cluster.$f" "$T")" 0
-    done
-    for f in cpu_requested_cores memory_requested_bytes pods; do
+    # Cluster headroom and namespace quotas, in base units. The simulated
+    # node pool follows the running workspaces, which drift while the
+    # snapshot is taken: the node figures lie between the two truths too.
+    for f in nodes cpu_allocatable_cores memory_allocatable_bytes pods_allocatable \
+        cpu_requested_cores memory_requested_bytes pods; do
         between "truth_${preset}_cluster_$f" "$(jq ".capacity.cluster.$f" "$S")" \
             "$(jq ".cluster.$f" "$SCRATCH/t0.json")" "$(jq ".cluster.$f" "$T")"
     done
