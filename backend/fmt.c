@@ -150,3 +150,8 @@ const char *fmt_time(char *buf, size_t n, double t, int utc, int rfc3339)
     }
     return buf;
 }
+
+const char *fmt_tri(enum tri t, const char *yes, const char *no)
+{
+    return t == TRI_TRUE ? yes : t == TRI_FALSE ? no : FMT_UNKNOWN;
+}

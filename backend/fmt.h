@@ -6,6 +6,8 @@
 #ifndef SCALETOP_FMT_H
 #define SCALETOP_FMT_H
 
+#include "backend/snapshot.h"
+
 #include <stddef.h>
 
 #define FMT_UNKNOWN "-"
@@ -14,6 +16,8 @@
 const char *fmt_bytes(char *buf, size_t n, double bytes);
 /* Bytes per second as "1.5 MiB/s"; NAN stays the unknown mark. Returns buf. */
 const char *fmt_bytes_rate(char *buf, size_t n, double bytes_per_s);
+/* `yes` for TRI_TRUE, `no` for TRI_FALSE, the unknown mark otherwise. */
+const char *fmt_tri(enum tri t, const char *yes, const char *no);
 /* Seconds as "45s", "3m12s", "2h05m", "3d04h". */
 const char *fmt_duration(char *buf, size_t n, double seconds);
 /* Milliseconds as "0.42ms", "12ms", "1.3s". */

@@ -873,16 +873,8 @@ static void metrics_poll(void *state, struct snapshot *snap, double now)
     if (!any_ok) {
         return;
     }
-    d->db_metrics_collected = db_seen ? TRI_TRUE : TRI_FALSE;
-    d->agent_stats_series = agent_series;
-    if (probe_seen) {
-        d->agent_stats_full = probe_full ? TRI_TRUE : TRI_FALSE;
-    } else {
-        d->agent_stats_full = agent_series > 0 ? TRI_UNKNOWN : TRI_FALSE;
-    }
-    if (builtin_known && (builtin || d->builtin_provisioners == TRI_UNKNOWN)) {
-        d->builtin_provisioners = builtin ? TRI_TRUE : TRI_FALSE;
-    }
+    metrics_set_deployment_flags(d, db_seen, probe_seen, probe_full, agent_series, builtin_known,
+                                 builtin);
     if (!all_rates) {
         return; /* a total over some replicas only would pass for the whole */
     }
@@ -934,6 +926,22 @@ const struct daemon *metrics_match_daemon(const struct snapshot *snap, const cha
         }
     }
     return NULL;
+}
+
+void metrics_set_deployment_flags(struct deployment *d, bool db_seen, bool probe_seen,
+                                  bool probe_full, double agent_series, bool builtin_known,
+                                  bool builtin)
+{
+    d->db_metrics_collected = db_seen ? TRI_TRUE : TRI_FALSE;
+    d->agent_stats_series = agent_series;
+    if (probe_seen) {
+        d->agent_stats_full = probe_full ? TRI_TRUE : TRI_FALSE;
+    } else {
+        d->agent_stats_full = agent_series > 0 ? TRI_UNKNOWN : TRI_FALSE;
+    }
+    if (builtin_known && (builtin || d->builtin_provisioners == TRI_UNKNOWN)) {
+        d->builtin_provisioners = builtin ? TRI_TRUE : TRI_FALSE;
+    }
 }
 
 void metrics_fold_builds(struct snapshot *snap, const struct derive_hist *all, double builds_per_h,

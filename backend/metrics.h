@@ -59,6 +59,15 @@ const struct daemon *metrics_match_daemon(const struct snapshot *snap, const cha
  * (Coder's rule for non-scope tags; scope/owner are carried as tags too). */
 bool metrics_daemon_serves(const struct daemon *dm, const struct queue *q);
 
+/* The deployment's settings as every target's metrics tell them: database
+ * metrics seen, agent stats at full cardinality (the probe family when
+ * present, else unknown while per-agent series exist), built-in provisioner
+ * daemons (true wins; false only where nothing said otherwise). Shared by
+ * direct scraping and the Prometheus source. */
+void metrics_set_deployment_flags(struct deployment *d, bool db_seen, bool probe_seen,
+                                  bool probe_full, double agent_series, bool builtin_known,
+                                  bool builtin);
+
 /* Folds the provisioner build figures of n targets into the snapshot: the
  * deployment's build p95 from `all`, the build rates per hour added to the
  * deployment's (NAN rates add nothing), and each queue's build p95 from the

@@ -747,16 +747,8 @@ static void fill_coderd(struct prom_poller *pp, struct snapshot *snap)
     if (!any) {
         return;
     }
-    d->db_metrics_collected = db_seen ? TRI_TRUE : TRI_FALSE;
-    d->agent_stats_series = agent_series;
-    if (probe_seen) {
-        d->agent_stats_full = probe_full ? TRI_TRUE : TRI_FALSE;
-    } else {
-        d->agent_stats_full = agent_series > 0 ? TRI_UNKNOWN : TRI_FALSE;
-    }
-    if (builtin_known && (builtin || d->builtin_provisioners == TRI_UNKNOWN)) {
-        d->builtin_provisioners = builtin ? TRI_TRUE : TRI_FALSE;
-    }
+    metrics_set_deployment_flags(d, db_seen, probe_seen, probe_full, agent_series, builtin_known,
+                                 builtin);
     d->api_p50_ms = hist_ms(&api, 0.50);
     d->api_p95_ms = hist_ms(&api, 0.95);
     d->api_p99_ms = hist_ms(&api, 0.99);

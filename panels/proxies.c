@@ -235,11 +235,6 @@ static enum role tri_role(enum tri t)
     return t == TRI_TRUE ? ROLE_OK : t == TRI_FALSE ? ROLE_WARN : ROLE_DIM;
 }
 
-static const char *tri_word(enum tri t, const char *yes, const char *no)
-{
-    return t == TRI_TRUE ? yes : t == TRI_FALSE ? no : FMT_UNKNOWN;
-}
-
 /* "direct: STUN ok  DERP ok  relayed 1.2 MiB/s by 450 clients" when any of
  * it is known; returns the rows used (0 or 1). */
 static int network_line(struct canvas *c, struct rect r, const struct snapshot *s)
@@ -252,10 +247,10 @@ static int network_line(struct canvas *c, struct rect r, const struct snapshot *
     char b[64], b2[32];
     int x = canvas_put_text(c, r, r.x + 1, r.y, ROLE_DIM, "network  STUN ");
     x = canvas_put_text(c, r, x, r.y, tri_role(d->stun_healthy),
-                        tri_word(d->stun_healthy, "ok", "FAILING (no direct paths)"));
+                        fmt_tri(d->stun_healthy, "ok", "FAILING (no direct paths)"));
     x = canvas_put_text(c, r, x + 2, r.y, ROLE_DIM, "DERP ");
     x = canvas_put_text(c, r, x, r.y, tri_role(d->derp_healthy),
-                        tri_word(d->derp_healthy, "ok", "degraded"));
+                        fmt_tri(d->derp_healthy, "ok", "degraded"));
     x = canvas_put_text(c, r, x + 2, r.y, ROLE_DIM, "relayed ");
     canvas_printf(c, r, x, r.y, ROLE_NORMAL, "%s by %s clients (all relays)",
                   fmt_bytes_rate(b, sizeof b, d->derp_bytes_per_s),

@@ -248,11 +248,6 @@ static void servers(struct doc *d, const struct snapshot *s, const struct adviso
     }
 }
 
-static const char *tri_health(enum tri t, const char *bad)
-{
-    return t == TRI_TRUE ? "ok" : t == TRI_FALSE ? bad : FMT_UNKNOWN;
-}
-
 static void provisioners(struct doc *d, const struct snapshot *s,
                          const struct advisor_thresholds *th)
 {
@@ -457,9 +452,9 @@ static void proxies(struct doc *d, const struct snapshot *s, const struct adviso
         struct doc_table *n =
             table(sec, "Direct connections", (const char *const[]){"measure", "value", NULL});
         kv(n, "STUN", dp->stun_healthy == TRI_FALSE ? DOC_WARN : DOC_NORMAL,
-           tri_health(dp->stun_healthy, "failing"));
+           fmt_tri(dp->stun_healthy, "ok", "failing"));
         kv(n, "DERP", dp->derp_healthy == TRI_FALSE ? DOC_WARN : DOC_NORMAL,
-           tri_health(dp->derp_healthy, "degraded"));
+           fmt_tri(dp->derp_healthy, "ok", "degraded"));
         kv(n, "relayed (all relays)", DOC_NORMAL,
            fmt_bytes_rate(b, sizeof b, dp->derp_bytes_per_s));
         kv(n, "relay clients", DOC_NORMAL, fmt_num(b, sizeof b, dp->derp_clients, 0));

@@ -22,6 +22,8 @@ TEST(fmt_values)
     CHECK_STR(fmt_bytes(b, sizeof b, 68719476736.0), "64 GiB");
     CHECK_STR(fmt_bytes_rate(b, sizeof b, 1536), "1.5 KiB/s");
     CHECK_STR(fmt_bytes_rate(b, sizeof b, NAN), "-"); /* unknown has no unit */
+    CHECK_STR(fmt_tri(TRI_FALSE, "ok", "failing"), "failing");
+    CHECK_STR(fmt_tri(TRI_UNKNOWN, "ok", "failing"), "-"); /* never a verdict it lacks */
     CHECK_STR(fmt_bytes(b, sizeof b, 12), "12 B");
     CHECK_STR(fmt_duration(b, sizeof b, 45), "45s");
     CHECK_STR(fmt_duration(b, sizeof b, 192), "3m12s");
